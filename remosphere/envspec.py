@@ -1,0 +1,434 @@
+"""Every environment variable the backend reads, declared once.
+
+This module is the single source of truth for configuration: Django settings read
+through it, the entrypoints and ``scripts/validate_blueprint.py`` check an environment
+against it, and ``.env.example`` and the README's table are generated from it
+(``python -m remosphere.envdocs --write``).
+
+It imports nothing but the standard library, so it works without Django configured and
+inside the validator, which needs only PyYAML and jsonschema.
+
+Error messages name variables and say what is expected; they never contain a value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+WEB = "web"
+WORKER = "worker"
+PROCESSES = (WEB, WORKER)
+BOTH = PROCESSES
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$|^[^@\s<>]+@localhost$")
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_-]{1,63})*$")
+
+
+@dataclass(frozen=True)
+class Var:
+    """One environment variable.
+
+    ``default`` applies outside production, and in production too unless the variable is
+    ``required``; a required variable must be set in production.
+    """
+
+    name: str
+    help: str
+    processes: tuple[str, ...]
+    format: str = "string"  # string | url | int | bool | email | hostname | list | choice
+    default: str | None = None
+    required: bool = False
+    secret: bool = False
+    shared: bool = False  # web and worker must hold the same value
+    schemes: tuple[str, ...] = ()  # url: schemes accepted everywhere
+    local_schemes: tuple[str, ...] = ()  # url: schemes accepted outside production only
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    example: str = ""  # a placeholder for .env.example where the default says nothing
+    set_by_render: bool = False
+
+    def describe_format(self) -> str:
+        if self.format == "url":
+            return "URL (" + ", ".join(f"{s}://" for s in self.schemes) + ")"
+        if self.format == "int":
+            return "integer" + (f" >= {self.minimum}" if self.minimum is not None else "")
+        if self.format == "bool":
+            return "boolean (true/false)"
+        if self.format == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.format == "list":
+            return "comma-separated list"
+        return self.format
+
+
+SPEC: tuple[Var, ...] = (
+    # --- mode -------------------------------------------------------------------------
+    Var(
+        "RENDER",
+        "Set by Render in every service; turns production mode on.",
+        BOTH,
+        format="bool",
+        default="false",
+        set_by_render=True,
+    ),
+    Var(
+        "DJANGO_ENV",
+        "`production` turns production mode on outside Render.",
+        BOTH,
+        format="choice",
+        choices=("development", "production"),
+        default="development",
+    ),
+    # --- shared core ------------------------------------------------------------------
+    Var(
+        "SECRET_KEY",
+        "Django's signing key. The worker signs the verification links the web checks, "
+        "so both must hold the same value.",
+        BOTH,
+        default="django-insecure-local-development-only-do-not-deploy",
+        required=True,
+        secret=True,
+        shared=True,
+        example="generate with: python -c 'import secrets; print(secrets.token_urlsafe(50))'",
+    ),
+    Var(
+        "DATABASE_URL",
+        "PostgreSQL connection URL. Unset locally: SQLite in var/db.sqlite3.",
+        BOTH,
+        format="url",
+        schemes=("postgres", "postgresql"),
+        local_schemes=("sqlite",),
+        default="sqlite:///var/db.sqlite3",
+        required=True,
+        secret=True,
+        shared=True,
+        example="postgresql://user:password@127.0.0.1:5432/remosphere",
+    ),
+    Var(
+        "REDIS_URL",
+        "Redis URL: the Celery broker and the cache. Unset locally: a file-system broker "
+        "in var/broker/ and an in-process cache.",
+        BOTH,
+        format="url",
+        schemes=("redis", "rediss"),
+        required=True,
+        secret=True,
+        shared=True,
+        example="redis://127.0.0.1:6379/0",
+    ),
+    Var(
+        "LOG_LEVEL",
+        "Level of the application's logs.",
+        BOTH,
+        format="choice",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        default="INFO",
+    ),
+    # --- web --------------------------------------------------------------------------
+    Var(
+        "ALLOWED_HOSTS",
+        "Host names the web answers to, besides RENDER_EXTERNAL_HOSTNAME.",
+        (WEB,),
+        format="list",
+        default="localhost,127.0.0.1,[::1]",
+    ),
+    Var(
+        "RENDER_EXTERNAL_HOSTNAME",
+        "Set by Render on web services: the service's onrender.com host name.",
+        (WEB,),
+        format="hostname",
+        set_by_render=True,
+    ),
+    Var(
+        "CORS_ALLOWED_ORIGINS",
+        "Origins of the frontends allowed to call the API from a browser.",
+        (WEB,),
+        format="list",
+        default="http://localhost:3000,http://localhost:5173",
+    ),
+    Var(
+        "PORT",
+        "Port the web listens on (Render sets it).",
+        (WEB,),
+        format="int",
+        minimum=1,
+        default="10000",
+        set_by_render=True,
+    ),
+    Var(
+        "EMAIL_VERIFICATION_MAX_AGE",
+        "Seconds a verification link stays valid.",
+        (WEB,),
+        format="int",
+        minimum=60,
+        default="259200",
+    ),
+    # --- worker -----------------------------------------------------------------------
+    Var(
+        "SENDGRID_API_KEY",
+        "SendGrid API key with Mail Send permission. Unset locally: emails are written "
+        "to var/mail/ instead.",
+        (WORKER,),
+        required=True,
+        secret=True,
+        example="SG.xxxxxxxx",
+    ),
+    Var(
+        "SENDGRID_API_HOST",
+        "SendGrid API host; EU-pinned accounts use https://api.eu.sendgrid.com.",
+        (WORKER,),
+        format="url",
+        schemes=("https", "http"),
+        default="https://api.sendgrid.com",
+    ),
+    Var(
+        "SENDGRID_TIMEOUT",
+        "Seconds to wait for SendGrid before the send is retried.",
+        (WORKER,),
+        format="int",
+        minimum=1,
+        default="10",
+    ),
+    Var(
+        "DEFAULT_FROM_EMAIL",
+        "Sender of the verification email (a sender verified in SendGrid).",
+        (WORKER,),
+        format="email",
+        default="no-reply@remosphere.localhost",
+        required=True,
+        example="no-reply@example.com",
+    ),
+    Var(
+        "EMAIL_VERIFICATION_URL",
+        "Page the verification link opens; the token is added as ?token=. Point it at the "
+        "frontend, or at the API's own GET /api/auth/verify-email.",
+        (WORKER,),
+        format="url",
+        schemes=("https", "http"),
+        default="http://localhost:10000/api/auth/verify-email",
+        required=True,
+        example="https://app.example.com/verify-email",
+    ),
+    Var(
+        "EMAIL_RETRY_BASE_SECONDS",
+        "First wait before a failed send is retried; each retry doubles it (with jitter) "
+        "up to 10 minutes.",
+        (WORKER,),
+        format="int",
+        minimum=1,
+        default="10",
+    ),
+    Var(
+        "CELERY_WORKER_CONCURRENCY",
+        "Tasks one worker instance runs at once (Celery's default, the CPU count, "
+        "overruns small plans).",
+        (WORKER,),
+        format="int",
+        minimum=1,
+        default="2",
+    ),
+    Var(
+        "CELERY_TASK_SOFT_TIME_LIMIT",
+        "Seconds after which a task is asked to stop.",
+        (WORKER,),
+        format="int",
+        minimum=1,
+        default="30",
+    ),
+    Var(
+        "CELERY_TASK_TIME_LIMIT",
+        "Seconds after which a task is killed.",
+        (WORKER,),
+        format="int",
+        minimum=1,
+        default="45",
+    ),
+    Var(
+        "CELERY_VISIBILITY_TIMEOUT",
+        "Seconds before Redis hands an unacknowledged task to another worker; longer "
+        "than any task and any retry countdown.",
+        BOTH,
+        format="int",
+        minimum=60,
+        default="3600",
+        shared=True,
+    ),
+)
+
+BY_NAME: dict[str, Var] = {var.name: var for var in SPEC}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A variable that is missing or malformed. ``message`` never holds its value."""
+
+    name: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.message}"
+
+
+class EnvError(Exception):
+    """The environment does not satisfy the spec; carries every problem at once."""
+
+    def __init__(self, problems: Iterable[Problem], *, production: bool):
+        self.problems = tuple(problems)
+        self.production = production
+        super().__init__(format_problems(self.problems, production=production))
+
+
+def is_production(environ: Mapping[str, str]) -> bool:
+    """Production mode: on Render (``RENDER`` set) or ``DJANGO_ENV=production``."""
+    render = environ.get("RENDER", "").strip().lower()
+    return render not in _FALSE or environ.get("DJANGO_ENV", "").strip() == "production"
+
+
+def vars_for(process: str | None) -> tuple[Var, ...]:
+    """The variables a process reads; ``None`` means every variable."""
+    if process is None:
+        return SPEC
+    if process not in PROCESSES:
+        raise ValueError(f"unknown process {process!r}; expected one of {', '.join(PROCESSES)}")
+    return tuple(var for var in SPEC if process in var.processes)
+
+
+def parse(var: Var, raw: str, *, production: bool) -> Any:
+    """Convert one raw value; ``ValueError`` says what was expected, never the value."""
+    value = raw.strip()
+    if var.format == "string":
+        return raw
+    if var.format == "int":
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError(f"expected {var.describe_format()}") from None
+        if var.minimum is not None and number < var.minimum:
+            raise ValueError(f"expected {var.describe_format()}")
+        return number
+    if var.format == "bool":
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise ValueError("expected a boolean: true or false")
+    if var.format == "choice":
+        if value not in var.choices:
+            raise ValueError(f"expected {var.describe_format()}")
+        return value
+    if var.format == "list":
+        return [item.strip() for item in value.split(",") if item.strip()]
+    if var.format == "email":
+        if not _EMAIL.match(value):
+            raise ValueError("expected an email address such as no-reply@example.com")
+        return value
+    if var.format == "hostname":
+        if not _HOSTNAME.match(value):
+            raise ValueError("expected a host name such as example.onrender.com")
+        return value
+    if var.format == "url":
+        return _parse_url(var, value, production=production)
+    raise AssertionError(f"unknown format {var.format!r} for {var.name}")
+
+
+def _parse_url(var: Var, value: str, *, production: bool) -> str:
+    accepted = var.schemes if production else var.schemes + var.local_schemes
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        raise ValueError(f"expected a URL ({_schemes(accepted)})") from None
+    if parts.scheme not in accepted:
+        if parts.scheme in var.local_schemes:
+            raise ValueError(
+                f"{parts.scheme}:// is for local development only; "
+                f"production needs {_schemes(var.schemes)}"
+            )
+        raise ValueError(f"expected a URL with scheme {_schemes(accepted)}")
+    if parts.scheme not in var.local_schemes and not parts.hostname:
+        raise ValueError(f"expected a URL with a host ({_schemes(accepted)})")
+    return value
+
+
+def _schemes(schemes: Iterable[str]) -> str:
+    return ", ".join(f"{s}://" for s in schemes)
+
+
+def check(environ: Mapping[str, str], process: str | None = None) -> list[Problem]:
+    """Every problem with ``environ`` for ``process`` (``None``: what all processes need).
+
+    In production a required variable must be set; everywhere a set variable must be
+    well-formed.
+    """
+    production = is_production(environ)
+    problems = []
+    for var in vars_for(None):
+        needed = var.processes == BOTH if process is None else process in var.processes
+        raw = environ.get(var.name)
+        if raw is None or raw == "":
+            if production and var.required and needed:
+                problems.append(Problem(var.name, f"missing ({var.describe_format()}): {var.help}"))
+            continue
+        try:
+            parse(var, raw, production=production)
+        except ValueError as error:
+            problems.append(Problem(var.name, str(error)))
+    return problems
+
+
+def load(environ: Mapping[str, str], process: str | None = None) -> dict[str, Any]:
+    """Typed values of every variable, defaults filled in; ``EnvError`` lists all problems.
+
+    A required variable with no value in production is ``None`` only if another process
+    needs it (``check`` already refused it for this one).
+    """
+    problems = check(environ, process)
+    production = is_production(environ)
+    if problems:
+        raise EnvError(problems, production=production)
+    values: dict[str, Any] = {}
+    for var in SPEC:
+        raw = environ.get(var.name) or None
+        if raw is None and not (production and var.required):
+            raw = var.default
+        values[var.name] = None if raw is None else parse(var, raw, production=production)
+    return values
+
+
+def format_problems(problems: Iterable[Problem], *, production: bool) -> str:
+    """One message listing every problem, for people starting a process."""
+    problems = list(problems)
+    mode = "production" if production else "development"
+    lines = [f"the environment is not ready ({mode} mode): {len(problems)} problem(s)"]
+    lines += [f"  - {problem}" for problem in problems]
+    lines.append(
+        "Fix: set these in the service's environment (on Render: render.yaml, or the "
+        "dashboard for secrets). Every variable: .env.example, README.md#environment-variables."
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m remosphere.envspec check web|worker``: exit 1 listing every problem."""
+    import os
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2 or args[0] != "check" or args[1] not in PROCESSES:
+        print("usage: python -m remosphere.envspec check web|worker", file=sys.stderr)
+        return 2
+    problems = check(os.environ, args[1])
+    if problems:
+        print(format_problems(problems, production=is_production(os.environ)), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

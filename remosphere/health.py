@@ -1,0 +1,63 @@
+"""Liveness and readiness endpoints for Render's health check and for people.
+
+``/healthz`` does no I/O: the process answers, so it is alive. ``/readyz`` checks what a
+request needs (PostgreSQL, Redis) and answers 503 naming whatever is unreachable.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 2
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    checks = {"database": _database(), "redis": _redis()}
+    ready = all(result in ("ok", "not configured") for result in checks.values())
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks},
+        status=200 if ready else 503,
+    )
+
+
+def _database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as error:  # any driver error means "not ready"
+        logger.warning("readyz: database unreachable: %s", type(error).__name__)
+        connection.close_if_unusable_or_obsolete()
+        return "unreachable"
+    return "ok"
+
+
+def _redis() -> str:
+    url = settings.REDIS_URL
+    if not url:
+        return "not configured"
+    try:
+        client = redis.Redis.from_url(
+            url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS
+        )
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except redis.RedisError as error:
+        logger.warning("readyz: redis unreachable: %s", type(error).__name__)
+        return "unreachable"
+    return "ok"

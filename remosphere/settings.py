@@ -1,0 +1,217 @@
+"""Django settings for RemoSphere.
+
+Every value from the environment comes through ``remosphere.envspec`` (declared once
+there). With no environment at all this runs locally: DEBUG on, SQLite, a file-system
+broker and emails written to ``var/mail/``. Production mode (``RENDER`` set, or
+``DJANGO_ENV=production``) refuses to start while anything it needs is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+
+from remosphere import envspec
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+try:
+    ENV = envspec.load(os.environ)
+except envspec.EnvError as error:
+    # A SystemExit with the message prints it without a traceback.
+    raise SystemExit(str(error)) from None
+
+PRODUCTION = envspec.is_production(os.environ)
+DEBUG = not PRODUCTION
+SECRET_KEY = ENV["SECRET_KEY"]
+
+# --- applications --------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "authentication",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "remosphere.urls"
+WSGI_APPLICATION = "remosphere.wsgi.application"
+AUTH_USER_MODEL = "authentication.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- hosts and HTTP --------------------------------------------------------------------
+ALLOWED_HOSTS = list(ENV["ALLOWED_HOSTS"])
+if ENV["RENDER_EXTERNAL_HOSTNAME"]:
+    ALLOWED_HOSTS.append(ENV["RENDER_EXTERNAL_HOSTNAME"])
+CORS_ALLOWED_ORIGINS = ENV["CORS_ALLOWED_ORIGINS"]
+
+# --- database --------------------------------------------------------------------------
+DATABASES = {"default": dj_database_url.parse(ENV["DATABASE_URL"], conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["NAME"] = str(BASE_DIR / DATABASES["default"]["NAME"])
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+else:
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+REDIS_URL = ENV["REDIS_URL"]
+
+# --- cache -----------------------------------------------------------------------------
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "remosphere",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- passwords -------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- internationalisation ----------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- static files (WhiteNoise) -------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# --- REST framework and OpenAPI ----------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "remosphere.exceptions.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "RemoSphere API",
+    "DESCRIPTION": (
+        "Registration and email verification. Authenticate with the token from "
+        "POST /api/auth/login: `Authorization: Token <token>`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- email -----------------------------------------------------------------------------------
+DEFAULT_FROM_EMAIL = ENV["DEFAULT_FROM_EMAIL"]
+SENDGRID_API_KEY = ENV["SENDGRID_API_KEY"]
+SENDGRID_API_HOST = ENV["SENDGRID_API_HOST"]
+SENDGRID_TIMEOUT = ENV["SENDGRID_TIMEOUT"]
+# Without a SendGrid key (only possible outside production) mail goes through Django's
+# file backend so a person can open it; see remosphere/mailer.py.
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_VERIFICATION_URL = ENV["EMAIL_VERIFICATION_URL"]
+EMAIL_VERIFICATION_MAX_AGE = ENV["EMAIL_VERIFICATION_MAX_AGE"]
+
+# --- Celery ------------------------------------------------------------------------------------
+# Read by remosphere/celery.py (namespace CELERY_).
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ENV["CELERY_VISIBILITY_TIMEOUT"]}
+else:
+    # Local development without a Redis server: kombu's file-system transport.
+    CELERY_BROKER_URL = "filesystem://localhost/"
+    _BROKER_DIR = VAR_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_BROKER_DIR / "queue"),
+        "data_folder_out": str(_BROKER_DIR / "queue"),
+        "processed_folder": str(_BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+    for _folder in ("queue", "processed"):
+        (_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CONCURRENCY = ENV["CELERY_WORKER_CONCURRENCY"]
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_TASK_SOFT_TIME_LIMIT = ENV["CELERY_TASK_SOFT_TIME_LIMIT"]
+CELERY_TASK_TIME_LIMIT = ENV["CELERY_TASK_TIME_LIMIT"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# Nothing reads task results: no result backend, nothing stored.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_DEFAULT_QUEUE = "remosphere"
+# Email retries: exponential backoff with jitter from this base, capped below the
+# visibility timeout so a waiting retry is never handed to a second worker.
+EMAIL_RETRY_BASE_SECONDS = ENV["EMAIL_RETRY_BASE_SECONDS"]
+EMAIL_RETRY_MAX_SECONDS = 600
+EMAIL_MAX_RETRIES = 10
+
+# --- logging -------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "stdout": {"class": "logging.StreamHandler", "stream": sys.stdout, "formatter": "plain"}
+    },
+    "root": {"handlers": ["stdout"], "level": ENV["LOG_LEVEL"]},
+    # Django's own console handler would print every line a second time.
+    "loggers": {"django": {"handlers": ["stdout"], "level": "INFO", "propagate": False}},
+}

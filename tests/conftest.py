@@ -1,0 +1,62 @@
+"""Test set-up: the real PostgreSQL and Redis of this machine, never a stand-in.
+
+The environment is fixed here, before Django reads its settings: a developer's own
+variables (``RENDER``, a production ``DATABASE_URL``...) never leak into a test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from remosphere import envspec
+from tests.support import services
+from tests.support.fake_sendgrid import FakeSendGrid
+
+SENDGRID_TEST_KEY = "SG.test-key-never-logged"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    for name in envspec.BY_NAME:
+        os.environ.pop(name, None)
+    os.environ["DATABASE_URL"] = services.DATABASE_URL
+    os.environ["REDIS_URL"] = services.REDIS_URL
+    os.environ["DJANGO_SETTINGS_MODULE"] = "remosphere.settings"
+    problems = services.unreachable()
+    if problems:
+        pytest.exit("the tests need real services:\n  " + "\n  ".join(problems), returncode=3)
+    from django.conf import settings
+
+    settings.INSTALLED_APPS  # noqa: B018 - loads settings now, from this environment
+
+
+@pytest.fixture
+def redis_client() -> Iterator:
+    """The tests' Redis database, emptied before and after each test that uses it."""
+    import redis
+
+    client = redis.Redis.from_url(services.REDIS_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def fake_sendgrid_server() -> Iterator[FakeSendGrid]:
+    server = FakeSendGrid(api_key=SENDGRID_TEST_KEY).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_sendgrid(fake_sendgrid_server: FakeSendGrid, settings) -> Iterator[FakeSendGrid]:
+    """The fake SendGrid, with this process's settings pointed at it."""
+    settings.SENDGRID_API_KEY = SENDGRID_TEST_KEY
+    settings.SENDGRID_API_HOST = fake_sendgrid_server.host
+    fake_sendgrid_server.reset()
+    yield fake_sendgrid_server
+    fake_sendgrid_server.reset()

@@ -1,0 +1,128 @@
+"""A local HTTP server that speaks SendGrid's v3 ``POST /v3/mail/send``.
+
+Test code only: the production code path is the official SDK, pointed here through
+``SENDGRID_API_HOST``. Each request is recorded; answers come from a script of
+responses (status, headers, delay) and default to SendGrid's 202 Accepted.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int = 202
+    body: dict | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    authorization: str
+    body: dict
+    answered: int
+
+    @property
+    def to(self) -> str:
+        return self.body["personalizations"][0]["to"][0]["email"]
+
+    @property
+    def text(self) -> str:
+        return next(c["value"] for c in self.body["content"] if c["type"] == "text/plain")
+
+
+class FakeSendGrid:
+    def __init__(self, api_key: str):
+        self.api_key = api_key
+        self.requests: list[Request] = []
+        self._script: deque[Answer] = deque()
+        self._changed = threading.Condition()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def host(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> FakeSendGrid:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def reset(self) -> None:
+        with self._changed:
+            self.requests.clear()
+            self._script.clear()
+
+    def answer_next(self, *answers: Answer) -> None:
+        """Answer the next requests with these, then 202 again."""
+        with self._changed:
+            self._script.extend(answers)
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[Request]:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(self.requests) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"expected {count} request(s) to /v3/mail/send within {timeout}s, "
+                        f"got {len(self.requests)}"
+                    )
+                self._changed.wait(left)
+            return list(self.requests)
+
+    def _next_answer(self) -> Answer:
+        with self._changed:
+            return self._script.popleft() if self._script else Answer()
+
+    def _record(self, request: Request) -> None:
+        with self._changed:
+            self.requests.append(request)
+            self._changed.notify_all()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                if self.path != "/v3/mail/send":
+                    return self._reply(Answer(404, {"errors": [{"message": "not found"}]}))
+                if self.headers.get("Authorization") != f"Bearer {fake.api_key}":
+                    return self._reply(Answer(401, {"errors": [{"message": "bad key"}]}))
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    return self._reply(Answer(400, {"errors": [{"message": "bad JSON"}]}))
+                answer = fake._next_answer()
+                time.sleep(answer.delay)
+                fake._record(Request(self.path, self.headers["Authorization"], body, answer.status))
+                self._reply(answer)
+
+            def _reply(self, answer: Answer) -> None:
+                payload = json.dumps(answer.body).encode() if answer.body else b""
+                self.send_response(answer.status)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler

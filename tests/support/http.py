@@ -1,0 +1,34 @@
+"""A tiny JSON-over-HTTP client for tests that talk to a real server."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    json: Any
+
+
+def call(method: str, url: str, body: Any = None, *, token: str | None = None) -> Reply:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - test URLs
+    request.add_header("Accept", "application/json")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Token {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return Reply(response.status, _json(response.read()))
+    except urllib.error.HTTPError as error:
+        return Reply(error.code, _json(error.read()))
+
+
+def _json(raw: bytes) -> Any:
+    return json.loads(raw) if raw else None
