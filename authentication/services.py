@@ -27,7 +27,7 @@ from remosphere.exceptions import ApplicationError
 logger = logging.getLogger(__name__)
 
 DUPLICATE_EMAIL = "An account with this email address already exists."
-INVALID_TOKEN = "This verification link is invalid or has expired."
+INVALID_TOKEN = "This verification link is invalid or has expired."  # noqa: S105 - a message
 INVALID_CREDENTIALS = "Invalid email or password."
 EMAIL_NOT_VERIFIED = "Verify your email address before logging in; check your inbox."
 
@@ -101,7 +101,9 @@ def verification_email_send(*, user_id: int) -> bool:
     if user.email_verified:
         logger.info("verification email skipped: user %s is already verified", user_id)
         return False
-    link = f"{settings.EMAIL_VERIFICATION_URL}?{urlencode({'token': verification_token_make(user)})}"
+    link = (
+        f"{settings.EMAIL_VERIFICATION_URL}?{urlencode({'token': verification_token_make(user)})}"
+    )
     mailer.send_email(
         to=user.email,
         subject="Verify your RemoSphere email address",

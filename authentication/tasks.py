@@ -32,12 +32,21 @@ def send_verification_email(self: Task, user_id: int) -> None:
         services.verification_email_send(user_id=user_id)
     except mailer.TransientEmailError as error:
         if self.request.retries >= settings.EMAIL_MAX_RETRIES:
-            logger.error("verification email for user %s given up after %s retries: %s",
-                         user_id, self.request.retries, error)
+            logger.error(
+                "verification email for user %s given up after %s retries: %s",
+                user_id,
+                self.request.retries,
+                error,
+            )
             return
         countdown = retry_countdown(self.request.retries, retry_after=error.retry_after)
-        logger.warning("verification email for user %s failed (%s); retry %s in %.1fs",
-                       user_id, error, self.request.retries + 1, countdown)
+        logger.warning(
+            "verification email for user %s failed (%s); retry %s in %.1fs",
+            user_id,
+            error,
+            self.request.retries + 1,
+            countdown,
+        )
         raise self.retry(countdown=countdown) from None
     except mailer.PermanentEmailError as error:
         logger.error("verification email for user %s not sent: %s", user_id, error)

@@ -71,7 +71,7 @@ SPEC: tuple[Var, ...] = (
     # --- mode -------------------------------------------------------------------------
     Var(
         "RENDER",
-        "Set by Render in every service; turns production mode on.",
+        "Present in every Render service; turns production mode on.",
         BOTH,
         format="bool",
         default="false",
@@ -99,12 +99,12 @@ SPEC: tuple[Var, ...] = (
     ),
     Var(
         "DATABASE_URL",
-        "PostgreSQL connection URL. Unset locally: SQLite in var/db.sqlite3.",
+        "PostgreSQL connection URL. Unset locally: SQLite in LOCAL_DATA_DIR.",
         BOTH,
         format="url",
         schemes=("postgres", "postgresql"),
         local_schemes=("sqlite",),
-        default="sqlite:///var/db.sqlite3",
+        default="sqlite:///db.sqlite3",
         required=True,
         secret=True,
         shared=True,
@@ -113,7 +113,7 @@ SPEC: tuple[Var, ...] = (
     Var(
         "REDIS_URL",
         "Redis URL: the Celery broker and the cache. Unset locally: a file-system broker "
-        "in var/broker/ and an in-process cache.",
+        "in LOCAL_DATA_DIR and an in-process cache.",
         BOTH,
         format="url",
         schemes=("redis", "rediss"),
@@ -130,6 +130,13 @@ SPEC: tuple[Var, ...] = (
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
         default="INFO",
     ),
+    Var(
+        "LOCAL_DATA_DIR",
+        "Local development only: where SQLite, the file-system broker and the emails "
+        "(mail/) are kept, relative to the repository.",
+        BOTH,
+        default="var",
+    ),
     # --- web --------------------------------------------------------------------------
     Var(
         "ALLOWED_HOSTS",
@@ -140,7 +147,7 @@ SPEC: tuple[Var, ...] = (
     ),
     Var(
         "RENDER_EXTERNAL_HOSTNAME",
-        "Set by Render on web services: the service's onrender.com host name.",
+        "The web service's onrender.com host name (web services only).",
         (WEB,),
         format="hostname",
         set_by_render=True,
@@ -154,7 +161,7 @@ SPEC: tuple[Var, ...] = (
     ),
     Var(
         "PORT",
-        "Port the web listens on (Render sets it).",
+        "Port the web listens on.",
         (WEB,),
         format="int",
         minimum=1,
@@ -173,7 +180,7 @@ SPEC: tuple[Var, ...] = (
     Var(
         "SENDGRID_API_KEY",
         "SendGrid API key with Mail Send permission. Unset locally: emails are written "
-        "to var/mail/ instead.",
+        "as files to LOCAL_DATA_DIR/mail/ instead.",
         (WORKER,),
         required=True,
         secret=True,

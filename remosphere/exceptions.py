@@ -35,6 +35,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 def _validation_detail(error: DjangoValidationError) -> dict[str, list[str]] | list[str]:
     if hasattr(error, "error_dict"):
-        return {field: [str(m) for e in errors for m in e.messages]
-                for field, errors in error.error_dict.items()}
+        return {
+            field: [str(m) for e in errors for m in e.messages]
+            for field, errors in error.error_dict.items()
+        }
     return {"non_field_errors": list(error.messages)}

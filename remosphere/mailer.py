@@ -1,5 +1,5 @@
 """Sending one email: through SendGrid's v3 API when a key is configured, otherwise
-through Django's mail backend (local development writes files under var/mail/).
+through Django's mail backend (local development writes files under LOCAL_DATA_DIR/mail/).
 
 Failures come out as one of two exceptions so callers decide retries without knowing
 SendGrid: ``TransientEmailError`` (429, 5xx, timeouts, connection errors: try again later)
@@ -25,7 +25,13 @@ from sendgrid.helpers.mail import Mail
 
 logger = logging.getLogger(__name__)
 
-_NETWORK_ERRORS = (URLError, TimeoutError, socket.timeout, ConnectionError, http.client.HTTPException)
+_NETWORK_ERRORS = (
+    URLError,
+    TimeoutError,
+    socket.timeout,
+    ConnectionError,
+    http.client.HTTPException,
+)
 
 
 class TransientEmailError(Exception):

@@ -2,7 +2,7 @@
 
 Every value from the environment comes through ``remosphere.envspec`` (declared once
 there). With no environment at all this runs locally: DEBUG on, SQLite, a file-system
-broker and emails written to ``var/mail/``. Production mode (``RENDER`` set, or
+broker and emails written as files (``LOCAL_DATA_DIR``). Production mode (``RENDER`` set, or
 ``DJANGO_ENV=production``) refuses to start while anything it needs is missing.
 """
 
@@ -17,8 +17,6 @@ import dj_database_url
 from remosphere import envspec
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
-
 try:
     ENV = envspec.load(os.environ)
 except envspec.EnvError as error:
@@ -28,6 +26,8 @@ except envspec.EnvError as error:
 PRODUCTION = envspec.is_production(os.environ)
 DEBUG = not PRODUCTION
 SECRET_KEY = ENV["SECRET_KEY"]
+# Local development keeps its SQLite database, file-system broker and emails here.
+LOCAL_DATA_DIR = BASE_DIR / ENV["LOCAL_DATA_DIR"]
 
 # --- applications --------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -86,7 +86,7 @@ CORS_ALLOWED_ORIGINS = ENV["CORS_ALLOWED_ORIGINS"]
 # --- database --------------------------------------------------------------------------
 DATABASES = {"default": dj_database_url.parse(ENV["DATABASE_URL"], conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["NAME"] = str(BASE_DIR / DATABASES["default"]["NAME"])
+    DATABASES["default"]["NAME"] = str(LOCAL_DATA_DIR / DATABASES["default"]["NAME"])
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -162,7 +162,7 @@ SENDGRID_TIMEOUT = ENV["SENDGRID_TIMEOUT"]
 # Without a SendGrid key (only possible outside production) mail goes through Django's
 # file backend so a person can open it; see remosphere/mailer.py.
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_FILE_PATH = LOCAL_DATA_DIR / "mail"
 EMAIL_VERIFICATION_URL = ENV["EMAIL_VERIFICATION_URL"]
 EMAIL_VERIFICATION_MAX_AGE = ENV["EMAIL_VERIFICATION_MAX_AGE"]
 
@@ -174,7 +174,7 @@ if REDIS_URL:
 else:
     # Local development without a Redis server: kombu's file-system transport.
     CELERY_BROKER_URL = "filesystem://localhost/"
-    _BROKER_DIR = VAR_DIR / "broker"
+    _BROKER_DIR = LOCAL_DATA_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_BROKER_DIR / "queue"),
         "data_folder_out": str(_BROKER_DIR / "queue"),

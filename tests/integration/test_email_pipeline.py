@@ -18,7 +18,9 @@ PASSWORD = "a-long-and-unusual-passphrase"
 
 
 def register(live_server, email: str) -> None:
-    reply = call("POST", f"{live_server.url}/api/auth/register", {"email": email, "password": PASSWORD})
+    reply = call(
+        "POST", f"{live_server.url}/api/auth/register", {"email": email, "password": PASSWORD}
+    )
     assert reply.status == 201, reply.json
 
 
@@ -36,8 +38,11 @@ def test_registration_sends_one_email_whose_link_verifies_the_account(
 
     [request] = fake_sendgrid.wait_for(1)
     verified = call("GET", link_in(request.text))
-    login = call("POST", f"{live_server.url}/api/auth/login",
-                 {"email": "ada@example.com", "password": PASSWORD})
+    login = call(
+        "POST",
+        f"{live_server.url}/api/auth/login",
+        {"email": "ada@example.com", "password": PASSWORD},
+    )
 
     assert (request.to, verified.status, login.status) == ("ada@example.com", 200, 200)
 
@@ -58,8 +63,11 @@ def test_logged_in_user_sees_their_verified_account(live_server, fake_sendgrid, 
     register(live_server, "grace@example.com")
     [request] = fake_sendgrid.wait_for(1)
     call("GET", link_in(request.text))
-    token = call("POST", f"{live_server.url}/api/auth/login",
-                 {"email": "grace@example.com", "password": PASSWORD}).json["token"]
+    token = call(
+        "POST",
+        f"{live_server.url}/api/auth/login",
+        {"email": "grace@example.com", "password": PASSWORD},
+    ).json["token"]
 
     me = call("GET", f"{live_server.url}/api/auth/me", token=token)
 
@@ -89,8 +97,17 @@ def test_worker_waits_for_retry_after_on_a_sendgrid_429(live_server, fake_sendgr
 
 
 def test_worker_does_not_retry_a_sendgrid_400(live_server, fake_sendgrid, start_worker):
-    fake_sendgrid.answer_next(Answer(400, {"errors": [{"message": "The from address does not match a verified Sender Identity."}]}))
-    worker = start_worker()
+    fake_sendgrid.answer_next(
+        Answer(
+            400,
+            {
+                "errors": [
+                    {"message": "The from address does not match a verified Sender Identity."}
+                ]
+            },
+        )
+    )
+    start_worker()
     register(live_server, "refused@example.com")
     fake_sendgrid.wait_for(1)
 

@@ -18,9 +18,20 @@ class WorkerProcess:
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "remosphere", "worker",
-                "--loglevel", "INFO", "--concurrency", str(concurrency),
-                "--without-mingle", "--without-gossip", "--hostname", f"test-{os.getpid()}@%h",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "remosphere",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                str(concurrency),
+                "--without-mingle",
+                "--without-gossip",
+                "--hostname",
+                f"test-{os.getpid()}@%h",
             ],
             cwd=ROOT,
             env=env,
@@ -38,7 +49,9 @@ class WorkerProcess:
             if " ready." in self.log:
                 return self
             if self.process.poll() is not None:
-                raise AssertionError(f"the worker exited with {self.process.returncode}:\n{self.log}")
+                raise AssertionError(
+                    f"the worker exited with {self.process.returncode}:\n{self.log}"
+                )
             time.sleep(0.1)
         raise AssertionError(f"the worker was not ready within {timeout}s:\n{self.log}")
 

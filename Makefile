@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` (the local stack) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format docs lock clean
+
+run: $(STAMP)  ## Run web + worker locally on embedded defaults
+	$(PY) scripts/run_local.py
+
+test: $(STAMP)  ## Lint, check generated docs, run every test
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m remosphere.envdocs --check
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(STAMP)
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+docs: $(STAMP)  ## Regenerate .env.example and the README's variable table
+	$(PY) -m remosphere.envdocs --write
+
+lock: $(STAMP)  ## Re-resolve requirements/*.txt from pyproject.toml
+	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --generate-hashes -q -o requirements/base.txt
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --generate-hashes -q -o requirements/dev.txt
+
+$(STAMP): requirements/dev.txt pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is required (python3 is %d.%d); run: make PYTHON=python3.11 ..." % sys.version_info[:2])'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

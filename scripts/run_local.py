@@ -1,0 +1,98 @@
+"""Run the whole stack locally: migrations, a Celery worker and the web, on defaults.
+
+    make run            (or: .venv/bin/python scripts/run_local.py)
+
+Nothing needs to be configured: SQLite, a file-system broker (or REDIS_URL if you set
+it) and emails written as files a person can open. Ctrl-C stops both processes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from remosphere import envspec  # noqa: E402 - needs the repository on sys.path
+
+
+def main() -> int:
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "remosphere.settings")
+    problems = envspec.check(env)
+    if envspec.is_production(env):
+        print("run_local.py is for development; unset RENDER and DJANGO_ENV.", file=sys.stderr)
+        return 2
+    if problems:
+        print(envspec.format_problems(problems, production=False), file=sys.stderr)
+        return 2
+    values = envspec.load(env)
+    port = values["PORT"]
+    env.setdefault("EMAIL_VERIFICATION_URL", f"http://localhost:{port}/api/auth/verify-email")
+    mail_dir = ROOT / values["LOCAL_DATA_DIR"] / "mail"
+
+    python = sys.executable
+    subprocess.run(
+        [python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    worker = subprocess.Popen(
+        [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "remosphere",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "1",
+            "--without-mingle",
+            "--without-gossip",
+            "--hostname",
+            "local@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    web = subprocess.Popen(
+        [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,  # signals come from _supervise only
+    )
+    print(
+        f"\nRemoSphere is starting on http://localhost:{port}/ (web: Django, worker: Celery)\n"
+        f"  register:  curl -X POST http://localhost:{port}/api/auth/register "
+        "-H 'Content-Type: application/json' "
+        '-d \'{"email": "you@example.com", "password": "a-long-passphrase"}\'\n'
+        f"  emails:    {mail_dir}/ (one file per email; open the link inside)\n"
+        f"  API:       http://localhost:{port}/api/schema/\n"
+        "Ctrl-C stops both.\n",
+        flush=True,
+    )
+    return _supervise([web, worker])
+
+
+def _supervise(processes: list[subprocess.Popen]) -> int:
+    def stop(*_: object) -> None:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while all(process.poll() is None for process in processes):
+        time.sleep(0.5)
+    stop()
+    return max(process.wait() for process in processes)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,22 @@
+"""Liveness and readiness against the real PostgreSQL and Redis."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_answers_200(client):
+    assert client.get("/healthz").status_code == 200
+
+
+def test_readyz_answers_200_when_database_and_redis_answer(client):
+    assert client.get("/readyz").json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "redis": "ok"},
+    }
+
+
+def test_readyz_answers_503_naming_redis_when_it_is_unreachable(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"
+    response = client.get("/readyz")
+    assert (response.status_code, response.json()["checks"]["redis"]) == (503, "unreachable")

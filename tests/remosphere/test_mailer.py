@@ -1,0 +1,89 @@
+"""Sending one email through the SendGrid SDK, against the local SendGrid server."""
+
+from __future__ import annotations
+
+import pytest
+
+from remosphere import mailer
+from tests.conftest import SENDGRID_TEST_KEY
+from tests.support.fake_sendgrid import Answer
+
+
+def send() -> None:
+    mailer.send_email(to="ada@example.com", subject="Hello", text="Hi Ada")
+
+
+def test_sends_through_the_configured_host(fake_sendgrid):
+    send()
+    assert fake_sendgrid.requests[0].to == "ada@example.com"
+
+
+def test_sends_from_the_default_from_email(fake_sendgrid, settings):
+    settings.DEFAULT_FROM_EMAIL = "team@example.com"
+    send()
+    assert fake_sendgrid.requests[0].body["from"]["email"] == "team@example.com"
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 429])
+def test_server_errors_and_rate_limits_are_transient(fake_sendgrid, status):
+    fake_sendgrid.answer_next(Answer(status, {"errors": [{"message": "try later"}]}))
+    with pytest.raises(mailer.TransientEmailError, match="try later"):
+        send()
+
+
+def test_retry_after_is_read_from_a_429(fake_sendgrid):
+    fake_sendgrid.answer_next(Answer(429, headers={"Retry-After": "7"}))
+    with pytest.raises(mailer.TransientEmailError) as raised:
+        send()
+    assert raised.value.retry_after == 7
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 413])
+def test_other_client_errors_are_permanent(fake_sendgrid, status):
+    fake_sendgrid.answer_next(Answer(status, {"errors": [{"message": "refused"}]}))
+    with pytest.raises(mailer.PermanentEmailError, match=f"\\({status}\\): refused"):
+        send()
+
+
+def test_a_timeout_is_transient(fake_sendgrid, settings):
+    settings.SENDGRID_TIMEOUT = 1
+    fake_sendgrid.answer_next(Answer(delay=2))
+    with pytest.raises(mailer.TransientEmailError, match="unreachable"):
+        send()
+
+
+def test_a_refused_connection_is_transient(fake_sendgrid, settings):
+    settings.SENDGRID_API_HOST = "http://127.0.0.1:9"
+    with pytest.raises(mailer.TransientEmailError, match="unreachable"):
+        send()
+
+
+def test_the_api_key_is_redacted_from_error_text(fake_sendgrid):
+    fake_sendgrid.answer_next(
+        Answer(400, {"errors": [{"message": f"bad key {SENDGRID_TEST_KEY}"}]})
+    )
+    with pytest.raises(mailer.PermanentEmailError) as raised:
+        send()
+    assert SENDGRID_TEST_KEY not in str(raised.value)
+
+
+def test_the_sdk_exception_is_not_chained(fake_sendgrid):
+    fake_sendgrid.answer_next(Answer(400))
+    with pytest.raises(mailer.PermanentEmailError) as raised:
+        send()
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def test_without_a_key_locally_the_email_is_written_to_a_file(settings, tmp_path):
+    settings.SENDGRID_API_KEY = None
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path
+    send()
+    assert "Hi Ada" in next(tmp_path.iterdir()).read_text()
+
+
+def test_without_a_key_in_production_sending_is_refused(settings):
+    settings.SENDGRID_API_KEY = None
+    settings.PRODUCTION = True
+    with pytest.raises(mailer.PermanentEmailError, match="SENDGRID_API_KEY is not set"):
+        send()
