@@ -9,15 +9,15 @@ STAMP := $(VENV)/.installed
 run: $(STAMP)  ## Run web + worker locally on embedded defaults
 	$(PY) scripts/run_local.py
 
-test: $(STAMP)  ## Lint, check generated docs, run every test
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
+test: lint  ## Lint, check generated docs, run every test (image build included)
 	$(PY) -m remosphere.envdocs --check
 	$(PY) -m pytest
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff, shellcheck and hadolint
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/shellcheck docker/*.sh .ci/run
+	$(VENV)/bin/hadolint Dockerfile
 
 format: $(STAMP)
 	$(PY) -m ruff check --fix .

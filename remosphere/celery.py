@@ -7,8 +7,11 @@ import os
 
 from celery import Celery
 
+from remosphere.heartbeat import Heartbeat
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "remosphere.settings")
 
 app = Celery("remosphere")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.steps["worker"].add(Heartbeat)

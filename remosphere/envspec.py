@@ -14,6 +14,7 @@ Error messages name variables and say what is expected; they never contain a val
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -169,6 +170,47 @@ SPEC: tuple[Var, ...] = (
         set_by_render=True,
     ),
     Var(
+        "WEB_CONCURRENCY",
+        "Gunicorn worker processes.",
+        (WEB,),
+        format="int",
+        minimum=1,
+        default="2",
+    ),
+    Var(
+        "GUNICORN_THREADS",
+        "Threads per Gunicorn worker process.",
+        (WEB,),
+        format="int",
+        minimum=1,
+        default="4",
+    ),
+    Var(
+        "GUNICORN_TIMEOUT",
+        "Seconds a request may take before Gunicorn restarts its worker.",
+        (WEB,),
+        format="int",
+        minimum=1,
+        default="30",
+    ),
+    Var(
+        "GUNICORN_GRACEFUL_TIMEOUT",
+        "Seconds Gunicorn gives in-flight requests after SIGTERM; below the web's "
+        "maxShutdownDelaySeconds.",
+        (WEB,),
+        format="int",
+        minimum=1,
+        default="25",
+    ),
+    Var(
+        "MIGRATE_ON_START",
+        "Run migrations in the web entrypoint before Gunicorn starts, for plans without "
+        "a pre-deploy command (free). Leave false where preDeployCommand migrates.",
+        (WEB,),
+        format="bool",
+        default="false",
+    ),
+    Var(
         "EMAIL_VERIFICATION_MAX_AGE",
         "Seconds a verification link stays valid.",
         (WEB,),
@@ -239,6 +281,12 @@ SPEC: tuple[Var, ...] = (
         format="int",
         minimum=1,
         default="2",
+    ),
+    Var(
+        "RENDER_INSTANCE_ID",
+        "Unique per running instance; names the Celery node so instances never collide.",
+        (WORKER,),
+        set_by_render=True,
     ),
     Var(
         "CELERY_TASK_SOFT_TIME_LIMIT",
@@ -421,19 +469,39 @@ def format_problems(problems: Iterable[Problem], *, production: bool) -> str:
     return "\n".join(lines)
 
 
+def shell_defaults(environ: Mapping[str, str], process: str) -> str:
+    """``export NAME=default`` for each unset, non-secret variable of ``process`` with a
+    default, so a shell entrypoint uses the spec's defaults instead of repeating them."""
+    production = is_production(environ)
+    lines = []
+    for var in vars_for(process):
+        if environ.get(var.name) or var.default is None or var.secret:
+            continue
+        if production and var.required:
+            continue
+        lines.append(f"export {var.name}={shlex.quote(var.default)}")
+    return "\n".join(lines)
+
+
+USAGE = """usage: python -m remosphere.envspec check|defaults web|worker
+  check     exit 1 listing every missing or malformed variable of that process
+  defaults  the same check, then print `export NAME=default` lines for the unset ones"""
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m remosphere.envspec check web|worker``: exit 1 listing every problem."""
     import os
     import sys
 
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 2 or args[0] != "check" or args[1] not in PROCESSES:
-        print("usage: python -m remosphere.envspec check web|worker", file=sys.stderr)
+    if len(args) != 2 or args[0] not in ("check", "defaults") or args[1] not in PROCESSES:
+        print(USAGE, file=sys.stderr)
         return 2
     problems = check(os.environ, args[1])
     if problems:
         print(format_problems(problems, production=is_production(os.environ)), file=sys.stderr)
         return 1
+    if args[0] == "defaults":
+        print(shell_defaults(os.environ, args[1]))
     return 0
 
 

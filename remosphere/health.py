@@ -1,7 +1,8 @@
 """Liveness and readiness endpoints for Render's health check and for people.
 
 ``/healthz`` does no I/O: the process answers, so it is alive. ``/readyz`` checks what a
-request needs (PostgreSQL, Redis) and answers 503 naming whatever is unreachable.
+request needs (PostgreSQL, Redis) and answers 503 naming whatever is unreachable; it also
+lists the Celery worker nodes whose heartbeat is fresh (see ``remosphere.heartbeat``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
+
+from remosphere.heartbeat import live_workers
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +29,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": _database(), "redis": _redis()}
+    workers: list[str] = []
+    checks = {"database": _database(), "redis": _redis(workers)}
     ready = all(result in ("ok", "not configured") for result in checks.values())
     return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks},
+        # Workers are reported, not required: registrations queue up while none runs.
+        {"status": "ok" if ready else "unavailable", "checks": checks, "workers": workers},
         status=200 if ready else 503,
     )
 
@@ -45,7 +50,8 @@ def _database() -> str:
     return "ok"
 
 
-def _redis() -> str:
+def _redis(workers: list[str]) -> str:
+    """Ping Redis, and fill ``workers`` with the worker nodes alive."""
     url = settings.REDIS_URL
     if not url:
         return "not configured"
@@ -55,6 +61,7 @@ def _redis() -> str:
         )
         try:
             client.ping()
+            workers.extend(live_workers(client))
         finally:
             client.close()
     except redis.RedisError as error:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from remosphere import envspec
+from remosphere import envspec, timeouts
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 try:
@@ -200,7 +200,7 @@ CELERY_TASK_DEFAULT_QUEUE = "remosphere"
 # Email retries: exponential backoff with jitter from this base, capped below the
 # visibility timeout so a waiting retry is never handed to a second worker.
 EMAIL_RETRY_BASE_SECONDS = ENV["EMAIL_RETRY_BASE_SECONDS"]
-EMAIL_RETRY_MAX_SECONDS = 600
+EMAIL_RETRY_MAX_SECONDS = timeouts.EMAIL_RETRY_MAX_SECONDS
 EMAIL_MAX_RETRIES = 10
 
 # --- logging -------------------------------------------------------------------------------------

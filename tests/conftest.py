@@ -60,3 +60,14 @@ def fake_sendgrid(fake_sendgrid_server: FakeSendGrid, settings) -> Iterator[Fake
     fake_sendgrid_server.reset()
     yield fake_sendgrid_server
     fake_sendgrid_server.reset()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    from tests.support.image import REPORT
+
+    if REPORT:
+        terminalreporter.write_sep("-", "image")
+        terminalreporter.write_line(
+            f"built in {REPORT['build_seconds']:.1f}s; image {REPORT['image_mb']:.0f} MB "
+            f"(stand-in base {REPORT['base_mb']:.0f} MB)"
+        )

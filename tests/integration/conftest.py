@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -21,9 +20,7 @@ def worker_env(live_server, fake_sendgrid: FakeSendGrid, redis_client) -> dict[s
     """What the worker process sees: the test database, the fake SendGrid, fast retries."""
     from django.db import connection
 
-    test_database = urlunsplit(
-        urlsplit(services.DATABASE_URL)._replace(path="/" + connection.settings_dict["NAME"])
-    )
+    test_database = services.database_url(connection.settings_dict["NAME"])
     return {
         **os.environ,
         "DATABASE_URL": test_database,

@@ -126,3 +126,11 @@ def test_worker_logs_sendgrid_error_text_without_the_api_key(
     worker.stop()
 
     assert ("access forbidden" in worker.log, SENDGRID_TEST_KEY in worker.log) == (True, False)
+
+
+def test_a_running_worker_shows_in_readyz_through_its_heartbeat(live_server, start_worker):
+    start_worker(RENDER_INSTANCE_ID="heartbeat-test")
+
+    ready = call("GET", f"{live_server.url}/readyz")
+
+    assert any(name.startswith("heartbeat-test@") for name in ready.json["workers"])

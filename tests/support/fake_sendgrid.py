@@ -43,6 +43,7 @@ class FakeSendGrid:
     def __init__(self, api_key: str):
         self.api_key = api_key
         self.requests: list[Request] = []
+        self.arrivals = 0  # requests received, including those not yet answered
         self._script: deque[Answer] = deque()
         self._changed = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -65,6 +66,7 @@ class FakeSendGrid:
         with self._changed:
             self.requests.clear()
             self._script.clear()
+            self.arrivals = 0
 
     def answer_next(self, *answers: Answer) -> None:
         """Answer the next requests with these, then 202 again."""
@@ -84,8 +86,16 @@ class FakeSendGrid:
                 self._changed.wait(left)
             return list(self.requests)
 
+    def wait_for_arrival(self, count: int = 1, timeout: float = 30.0) -> None:
+        """Wait until ``count`` requests have arrived, answered or not."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self.arrivals >= count, timeout):
+                raise AssertionError(f"expected {count} request(s) within {timeout}s")
+
     def _next_answer(self) -> Answer:
         with self._changed:
+            self.arrivals += 1
+            self._changed.notify_all()
             return self._script.popleft() if self._script else Answer()
 
     def _record(self, request: Request) -> None:

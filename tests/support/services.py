@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -28,3 +28,9 @@ def unreachable() -> list[str]:
                 f"Start it with: {HOW_TO_START[name]} (or run .ci/run, which does)."
             )
     return problems
+
+
+def database_url(name: str) -> str:
+    """``DATABASE_URL`` pointing at database ``name`` on the tests' server (for processes
+    that must see the test database pytest-django created)."""
+    return urlunsplit(urlsplit(DATABASE_URL)._replace(path="/" + name))

@@ -1,8 +1,7 @@
-"""A real Celery worker process, started the way production starts it."""
+"""A real Celery worker process, started by docker/worker-entrypoint.sh as in production."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -16,25 +15,15 @@ class WorkerProcess:
     def __init__(self, env: dict[str, str], log_path: Path, *, concurrency: int = 1):
         self.log_path = log_path
         self._log = log_path.open("wb")
+        bin_dir = str(Path(sys.executable).parent)
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "remosphere",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                str(concurrency),
-                "--without-mingle",
-                "--without-gossip",
-                "--hostname",
-                f"test-{os.getpid()}@%h",
-            ],
+            ["docker/worker-entrypoint.sh"],
             cwd=ROOT,
-            env=env,
+            env={
+                **env,
+                "PATH": f"{bin_dir}:{env.get('PATH', '')}",
+                "CELERY_WORKER_CONCURRENCY": str(concurrency),
+            },
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )

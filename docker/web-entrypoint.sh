@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Start the web service: check the environment against the env spec, run migrations if
+# asked (plans without a pre-deploy command), then exec Gunicorn so it is PID 1 and
+# receives Render's SIGTERM itself.
+set -euo pipefail
+
+log() { printf 'web-entrypoint: %s\n' "$*" >&2; }
+
+# Stops with the list of every missing or malformed variable; otherwise exports the
+# spec's defaults for the unset ones (PORT, WEB_CONCURRENCY, GUNICORN_*...).
+load_environment() {
+  local defaults
+  defaults=$(python -m remosphere.envspec defaults web)
+  eval "$defaults"
+}
+
+migrate_if_asked() {
+  case "${MIGRATE_ON_START,,}" in
+    1 | true | yes | on)
+      log "MIGRATE_ON_START is set: applying migrations"
+      python manage.py migrate --noinput
+      ;;
+  esac
+}
+
+main() {
+  load_environment
+  migrate_if_asked
+  exec gunicorn remosphere.wsgi:application \
+    --bind "0.0.0.0:${PORT}" \
+    --workers "${WEB_CONCURRENCY}" \
+    --threads "${GUNICORN_THREADS}" \
+    --timeout "${GUNICORN_TIMEOUT}" \
+    --graceful-timeout "${GUNICORN_GRACEFUL_TIMEOUT}" \
+    --forwarded-allow-ips '*' \
+    --access-logfile - \
+    --error-logfile - \
+    "$@"
+}
+
+# Only when executed, not when sourced (tests source this file to call its functions).
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  main "$@"
+fi

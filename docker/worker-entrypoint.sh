@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Start the worker service: check the environment against the env spec, then exec a
+# Celery worker so it is PID 1 and receives Render's SIGTERM itself (a warm shutdown:
+# in-flight tasks finish, unstarted ones go back to Redis).
+#
+# Never runs Celery beat: a worker can have several instances, and each would run the
+# schedule. A schedule gets its own single-instance service.
+set -euo pipefail
+
+# Stops with the list of every missing or malformed variable; otherwise exports the
+# spec's defaults for the unset ones (CELERY_WORKER_CONCURRENCY, LOG_LEVEL...).
+load_environment() {
+  local defaults
+  defaults=$(python -m remosphere.envspec defaults worker)
+  eval "$defaults"
+}
+
+# Render gives each instance its own RENDER_INSTANCE_ID; elsewhere the PID (which exec
+# keeps) tells side-by-side workers on one host apart.
+node_name() {
+  printf '%s@%%h' "${RENDER_INSTANCE_ID:-worker-$$}"
+}
+
+main() {
+  load_environment
+  exec celery --app remosphere worker \
+    --loglevel "${LOG_LEVEL}" \
+    --concurrency "${CELERY_WORKER_CONCURRENCY}" \
+    --hostname "$(node_name)" \
+    --without-mingle \
+    --without-gossip \
+    "$@"
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  main "$@"
+fi

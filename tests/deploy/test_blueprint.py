@@ -1,0 +1,153 @@
+"""render.yaml: Render's official schema, one image, and timeouts that form one chain."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from remosphere import envspec, timeouts
+
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = Path(os.environ.get("BLUEPRINT_REFERENCE_DIR", ROOT.parent / "shared" / "reference"))
+BLUEPRINT = yaml.safe_load((ROOT / "render.yaml").read_text())
+
+
+def service(kind: str) -> dict:
+    [found] = [s for s in BLUEPRINT["services"] if s["type"] == kind]
+    return found
+
+
+def value_for(svc: dict, name: str) -> int:
+    """The service's value for ``name``: its own entry, its groups', else the spec default."""
+    groups = {g["name"]: g["envVars"] for g in BLUEPRINT.get("envVarGroups", [])}
+    entries = list(svc.get("envVars", []))
+    for entry in svc.get("envVars", []):
+        entries += groups.get(entry.get("fromGroup"), [])
+    for entry in entries:
+        if entry.get("key") == name and "value" in entry:
+            return int(entry["value"])
+    return int(envspec.BY_NAME[name].default)
+
+
+def test_blueprint_passes_renders_official_json_schema():
+    schema_path = REFERENCE / "render-blueprint.schema.json"
+    if not schema_path.exists():
+        pytest.skip(
+            f"Render's schema is not at {schema_path} (set BLUEPRINT_REFERENCE_DIR; "
+            ".ci/run requires it)"
+        )
+    schema = json.loads(schema_path.read_text())
+    errors = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(BLUEPRINT)]
+    assert errors == []
+
+
+def test_first_line_points_editors_at_the_schema():
+    first = (ROOT / "render.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=https://render.com/schema/render.yaml.json"
+
+
+def test_web_and_worker_build_the_same_image():
+    web, worker = service("web"), service("worker")
+    assert (web["dockerfilePath"], web["dockerContext"]) == (
+        worker["dockerfilePath"],
+        worker["dockerContext"],
+    )
+
+
+def test_worker_timeouts_form_one_chain():
+    worker = service("worker")
+    chain = timeouts.worker_chain(
+        soft_limit=value_for(worker, "CELERY_TASK_SOFT_TIME_LIMIT"),
+        hard_limit=value_for(worker, "CELERY_TASK_TIME_LIMIT"),
+        max_shutdown_delay=worker.get(
+            "maxShutdownDelaySeconds", timeouts.RENDER_DEFAULT_SHUTDOWN_DELAY
+        ),
+        visibility_timeout=value_for(worker, "CELERY_VISIBILITY_TIMEOUT"),
+    )
+    assert timeouts.broken_links(chain) == []
+
+
+def test_worker_shutdown_delay_is_within_renders_limit():
+    assert service("worker")["maxShutdownDelaySeconds"] <= timeouts.RENDER_MAX_SHUTDOWN_DELAY
+
+
+def test_longest_retry_wait_is_below_the_visibility_timeout():
+    assert (
+        value_for(service("worker"), "CELERY_VISIBILITY_TIMEOUT") > timeouts.EMAIL_RETRY_MAX_SECONDS
+    )
+
+
+def test_web_graceful_timeout_is_below_its_shutdown_delay():
+    web = service("web")
+    chain = timeouts.web_chain(
+        graceful_timeout=value_for(web, "GUNICORN_GRACEFUL_TIMEOUT"),
+        max_shutdown_delay=web.get(
+            "maxShutdownDelaySeconds", timeouts.RENDER_DEFAULT_SHUTDOWN_DELAY
+        ),
+    )
+    assert timeouts.broken_links(chain) == []
+
+
+def test_a_broken_chain_names_the_link():
+    chain = timeouts.worker_chain(
+        soft_limit=60, hard_limit=45, max_shutdown_delay=90, visibility_timeout=3600
+    )
+    assert timeouts.broken_links(chain) == [
+        "CELERY_TASK_SOFT_TIME_LIMIT (60s) must be less than CELERY_TASK_TIME_LIMIT (45s)"
+    ]
+
+
+def test_key_value_never_evicts_and_is_private():
+    kv = service("keyvalue")
+    assert (kv["maxmemoryPolicy"], kv["ipAllowList"]) == ("noeviction", [])
+
+
+def test_secret_key_is_generated_once_in_a_group_both_services_read():
+    [group] = [
+        g
+        for g in BLUEPRINT["envVarGroups"]
+        if any(e.get("key") == "SECRET_KEY" for e in g["envVars"])
+    ]
+    readers = [
+        s["name"]
+        for s in BLUEPRINT["services"]
+        if {"fromGroup": group["name"]} in s.get("envVars", [])
+    ]
+    assert readers == ["remosphere-web", "remosphere-worker"]
+
+
+def test_only_the_worker_holds_the_sendgrid_key():
+    holders = [
+        s["name"]
+        for s in BLUEPRINT["services"]
+        if any(e.get("key") == "SENDGRID_API_KEY" for e in s.get("envVars", []))
+    ]
+    assert holders == ["remosphere-worker"]
+
+
+@pytest.mark.parametrize("process", envspec.PROCESSES)
+def test_every_variable_required_in_production_is_declared(process):
+    svc = service(process)
+    groups = {g["name"]: g["envVars"] for g in BLUEPRINT.get("envVarGroups", [])}
+    keys = {e.get("key") for e in svc["envVars"]}
+    for entry in svc["envVars"]:
+        keys |= {e["key"] for e in groups.get(entry.get("fromGroup"), [])}
+    required = {v.name for v in envspec.vars_for(process) if v.required}
+    assert required - keys == set()
+
+
+@pytest.mark.parametrize("kind", ["web", "worker"])
+def test_docker_commands_are_executable_scripts_in_the_repo(kind):
+    script = ROOT / service(kind)["dockerCommand"]
+    assert script.is_file() and os.access(script, os.X_OK)
+
+
+def test_docker_compose_runs_the_same_entrypoints_as_the_blueprint():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    commands = {kind: compose[kind]["command"] for kind in ("web", "worker")}
+    assert commands == {kind: [service(kind)["dockerCommand"]] for kind in ("web", "worker")}

@@ -1,0 +1,210 @@
+"""Build the real Dockerfile with buildah and run its entrypoints, without a Docker daemon.
+
+The base image is a stand-in for ``python:3.11-slim``: Debian bookworm's Python 3.11 from
+``debootstrap``, imported with ``podman import`` and cached in container storage (and as
+a tarball under ``CACHE_DIR``) between runs. The Dockerfile gets it through its
+``PYTHON_IMAGE`` build argument, exactly as it would get any other base.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STORAGE = ["--storage-driver", "vfs"]
+BASE_IMAGE = "localhost/remosphere-standin-python:3.11-bookworm"
+IMAGE = "localhost/remosphere:test"
+# Kept between runs (root-owned, like container storage itself).
+CACHE_DIR = Path(
+    os.environ.get(
+        "REMOSPHERE_IMAGE_CACHE",
+        "/var/tmp/remosphere-image-cache",  # noqa: S108
+    )
+)
+CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+DEBIAN_MIRROR = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
+# Build time and sizes of this run, printed at the end of the test session.
+REPORT: dict[str, float] = {}
+
+
+def missing_tools() -> list[str]:
+    return [tool for tool in ("buildah", "podman", "debootstrap") if shutil.which(tool) is None]
+
+
+def _run(*command: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(command, check=True, capture_output=True, text=True, **kwargs)
+
+
+def _image_exists(name: str) -> bool:
+    result = subprocess.run(["podman", *STORAGE, "image", "exists", name], capture_output=True)
+    return result.returncode == 0
+
+
+def ensure_base_image() -> None:
+    """The stand-in base: from storage, else from the cached tarball, else debootstrap."""
+    if _image_exists(BASE_IMAGE):
+        return
+    tarball = CACHE_DIR / "standin-python-3.11-bookworm.tar"
+    if not tarball.exists():
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        rootfs = CACHE_DIR / "rootfs"
+        shutil.rmtree(rootfs, ignore_errors=True)
+        _run(
+            "debootstrap",
+            "--variant=minbase",
+            "--include=python3,python3-venv,ca-certificates",
+            "bookworm",
+            str(rootfs),
+            DEBIAN_MIRROR,
+        )
+        for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            shutil.rmtree(rootfs / junk, ignore_errors=True)
+        _run("tar", "-C", str(rootfs), "-cf", str(tarball) + ".part", ".")
+        os.replace(str(tarball) + ".part", tarball)
+        shutil.rmtree(rootfs, ignore_errors=True)
+    _run("podman", *STORAGE, "import", "--change", 'CMD ["/bin/bash"]', str(tarball), BASE_IMAGE)
+
+
+@dataclass(frozen=True)
+class Build:
+    seconds: float
+    size_bytes: int
+
+
+def build_image() -> Build:
+    started = time.monotonic()
+    _run(
+        "buildah",
+        *STORAGE,
+        "bud",
+        "--isolation",
+        "chroot",
+        "--layers=false",
+        "--build-arg",
+        f"PYTHON_IMAGE={BASE_IMAGE}",
+        "--volume",
+        f"{CA_BUNDLE}:{CA_BUNDLE}:ro",
+        "--tag",
+        IMAGE,
+        str(ROOT),
+        cwd=ROOT,
+    )
+    seconds = time.monotonic() - started
+    size = _run("podman", *STORAGE, "image", "inspect", "--format", "{{.Size}}", IMAGE).stdout
+    return Build(seconds=seconds, size_bytes=int(size.strip()))
+
+
+def remove_image() -> None:
+    """Remove the test image and whatever earlier builds left untagged (vfs copies every
+    layer in full, so they add up); the stand-in base stays for the next run."""
+    subprocess.run(["buildah", *STORAGE, "rmi", IMAGE], capture_output=True)
+    subprocess.run(["buildah", *STORAGE, "rmi", "--prune"], capture_output=True)
+
+
+def base_size_bytes() -> int:
+    size = _run("podman", *STORAGE, "image", "inspect", "--format", "{{.Size}}", BASE_IMAGE).stdout
+    return int(size.strip())
+
+
+def create_container() -> str:
+    return _run("buildah", *STORAGE, "from", IMAGE).stdout.strip()
+
+
+def remove_container(name: str) -> None:
+    subprocess.run(["buildah", *STORAGE, "rm", name], capture_output=True)
+
+
+def image_config(field: str) -> str:
+    return _run(
+        "podman", *STORAGE, "image", "inspect", "--format", "{{" + field + "}}", IMAGE
+    ).stdout.strip()
+
+
+def _children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode().rstrip("\0").split("\0")
+    except OSError:
+        return []
+
+
+class ContainerProcess:
+    """An entrypoint run inside the image with ``buildah run`` on the host network.
+
+    ``main_pid`` is the process the entrypoint exec'd (Gunicorn's or Celery's master): the
+    process Render would signal as the container's main process.
+    """
+
+    def __init__(self, container: str, command: list[str], env: dict[str, str], log: Path):
+        self.log_path = log
+        self._log = log.open("wb")
+        # No --user: the image's own USER applies, as on Render.
+        args = ["buildah", *STORAGE, "run", "--isolation", "chroot"]
+        for name, value in env.items():
+            args += ["--env", f"{name}={value}"]
+        self.process = subprocess.Popen(
+            [*args, container, "--", *command], stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def main_pid(self, program: str, timeout: float = 30) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            tree = _children()
+            stack = list(tree.get(self.process.pid, []))
+            while stack:
+                pid = stack.pop()
+                parent = _cmdline(pid)
+                if parent and parent[0].endswith("buildah-chroot-exec"):
+                    for child in tree.get(pid, []):
+                        if any(program in part for part in _cmdline(child)[:2]):
+                            return child
+                stack.extend(tree.get(pid, []))
+            if self.process.poll() is not None:
+                raise AssertionError(f"the container exited early:\n{self.log}")
+            time.sleep(0.1)
+        raise AssertionError(f"no {program} process in the container:\n{self.log}")
+
+    def wait(self, timeout: float) -> int:
+        try:
+            return self.process.wait(timeout)
+        finally:
+            self._log.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if not self._log.closed:
+            self._log.close()
+
+
+def uid_of(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Uid:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no Uid line for {pid}")
