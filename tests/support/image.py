@@ -28,9 +28,27 @@ CACHE_DIR = Path(
     )
 )
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
-DEBIAN_MIRROR = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
+APT_SOURCES = Path("/etc/apt")
 # Build time and sizes of this run, printed at the end of the test session.
 REPORT: dict[str, float] = {}
+
+
+def debian_mirror() -> str:
+    """The mirror debootstrap fetches from: ``$DEBIAN_MIRROR``, else the one this machine's
+    own apt uses for bookworm (deb822 ``.sources`` or one-line ``sources.list``)."""
+    if os.environ.get("DEBIAN_MIRROR"):
+        return os.environ["DEBIAN_MIRROR"]
+    for path in sorted(APT_SOURCES.glob("sources.list.d/*.sources")):
+        for stanza in path.read_text().split("\n\n"):
+            fields = dict(line.split(":", 1) for line in stanza.splitlines() if ":" in line[:20])
+            if "bookworm" in fields.get("Suites", "").split():
+                return fields["URIs"].split()[0]
+    for path in [APT_SOURCES / "sources.list", *APT_SOURCES.glob("sources.list.d/*.list")]:
+        for line in path.read_text().splitlines() if path.exists() else []:
+            words = line.split()
+            if len(words) >= 3 and words[0] == "deb" and words[2] == "bookworm":
+                return words[1]
+    raise AssertionError("no Debian bookworm mirror in /etc/apt: set DEBIAN_MIRROR")
 
 
 def missing_tools() -> list[str]:
@@ -61,7 +79,7 @@ def ensure_base_image() -> None:
             "--include=python3,python3-venv,ca-certificates",
             "bookworm",
             str(rootfs),
-            DEBIAN_MIRROR,
+            debian_mirror(),
         )
         for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
             shutil.rmtree(rootfs / junk, ignore_errors=True)
