@@ -27,7 +27,7 @@ docs: $(STAMP)  ## Regenerate .env.example and the README's variable table
 	$(PY) -m remosphere.envdocs --write
 
 lock: $(STAMP)  ## Re-resolve requirements/*.txt from pyproject.toml
-	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --generate-hashes -q -o requirements/base.txt
+	$(VENV)/bin/uv pip compile pyproject.toml --extra app --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --generate-hashes -q -o requirements/base.txt
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --generate-hashes -q -o requirements/dev.txt
 
 $(STAMP): requirements/dev.txt pyproject.toml

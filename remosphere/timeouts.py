@@ -33,7 +33,7 @@ def worker_chain(
     return [
         Link("CELERY_TASK_SOFT_TIME_LIMIT", soft_limit),
         Link("CELERY_TASK_TIME_LIMIT", hard_limit),
-        Link("worker shutdown budget (hard limit + margin)", hard_limit + SHUTDOWN_MARGIN_SECONDS),
+        Link("the worker shutdown budget", hard_limit + SHUTDOWN_MARGIN_SECONDS),
         Link("worker maxShutdownDelaySeconds", max_shutdown_delay),
         Link("CELERY_VISIBILITY_TIMEOUT", visibility_timeout),
     ]

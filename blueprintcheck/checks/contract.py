@@ -1,0 +1,482 @@
+"""This project's contract with its blueprint (C codes; skipped with --generic).
+
+The web and worker services are found by their start commands
+(``docker/web-entrypoint.sh`` and ``docker/worker-entrypoint.sh``); what they need comes
+from the env spec (``remosphere/envspec.py``) and the timeout chain from
+``remosphere/timeouts.py``: the blueprint is checked against the code, not a second list.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any
+
+from blueprintcheck import model
+from blueprintcheck.loader import Document
+from blueprintcheck.problems import Path
+from blueprintcheck.rules import Finding, Severity, rule
+from remosphere import endpoints, envspec, timeouts
+
+E, W = Severity.ERROR, Severity.WARNING
+ENTRYPOINTS = {envspec.WEB: "web-entrypoint.sh", envspec.WORKER: "worker-entrypoint.sh"}
+ROLE_TYPES = {envspec.WEB: "web", envspec.WORKER: "worker"}
+SECRET_NAME = re.compile(
+    r"(SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIAL)", re.IGNORECASE
+)
+SECRET_SHAPE = re.compile(
+    r"^(SG\.[\w-]{10,}|sk_(live|test)_\w+|AKIA[0-9A-Z]{16}|ghp_\w{20,}|"
+    r"xox[bap]-[\w-]+|-----BEGIN [A-Z ]*PRIVATE KEY-----)"
+)
+BEAT = re.compile(r"(^|\s)(beat|-B|--beat)(\s|$)")
+
+
+def _commands(service: model.Resource) -> list[tuple[str, str]]:
+    return [
+        (key, service.data[key])
+        for key in ("dockerCommand", "startCommand", "preDeployCommand")
+        if isinstance(service.data.get(key), str)
+    ]
+
+
+def roles(document: Document) -> dict[str, tuple[model.Scope, model.Resource]]:
+    """The project's web and worker services, by their entrypoints (else by type)."""
+    found: dict[str, tuple[model.Scope, model.Resource]] = {}
+    candidates = [(s, r) for s, r in model.all_resources(document.data) if r.kind == "service"]
+    for role, script in ENTRYPOINTS.items():
+        for scope, service in candidates:
+            starts = [c for k, c in _commands(service) if k != "preDeployCommand"]
+            if any(script in command for command in starts):
+                found.setdefault(role, (scope, service))
+        for scope, service in candidates:
+            if role not in found and service.type == ROLE_TYPES[role]:
+                found[role] = (scope, service)
+    return found
+
+
+@dataclass(frozen=True)
+class Provided:
+    path: Path
+    entry: dict
+    group: str | None = None
+
+
+def provided(scope: model.Scope, service: model.Resource) -> dict[str, Provided]:
+    """Each variable a service gets, with the entry that gives it (a group's, if so)."""
+    result: dict[str, Provided] = {}
+    for path, entry in service.env_entries():
+        if isinstance(entry.get("key"), str):
+            result.setdefault(entry["key"], Provided(path, entry))
+        group = scope.find("group", entry.get("fromGroup"))
+        if group:
+            for group_path, group_entry in group.env_entries():
+                if isinstance(group_entry.get("key"), str):
+                    result.setdefault(
+                        group_entry["key"], Provided(group_path, group_entry, group.name)
+                    )
+    return result
+
+
+def _value(document: Document, role: str, name: str) -> Any:
+    """The literal value a role's service gives ``name``, else the env spec default."""
+    services = roles(document)
+    if role in services:
+        scope, service = services[role]
+        given = provided(scope, service).get(name)
+        if given and "value" in given.entry:
+            return given.entry["value"]
+    return envspec.BY_NAME[name].default
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+@rule(
+    "C000",
+    "missing-service",
+    E,
+    "The blueprint has no web or no worker service for this project.",
+    "Declare both: a web service started by docker/web-entrypoint.sh and a "
+    "worker started by docker/worker-entrypoint.sh.",
+    generic=False,
+)
+def missing_service(document: Document, repo: FsPath) -> Iterator[Finding]:
+    found = roles(document)
+    for role in envspec.PROCESSES:
+        if role not in found:
+            yield Finding(
+                ("services",),
+                f"no {role} service: this project runs a web service and a worker from one image",
+            )
+
+
+@rule(
+    "C001",
+    "one-image",
+    E,
+    "The web and the worker are not built from the same Dockerfile "
+    "and context, so they would run different images.",
+    "Give both services the same `dockerfilePath` and `dockerContext`.",
+    generic=False,
+)
+def one_image(document: Document, repo: FsPath) -> Iterator[Finding]:
+    found = roles(document)
+    if len(found) < 2:
+        return
+    web, worker = found[envspec.WEB][1], found[envspec.WORKER][1]
+    for key, default in (
+        ("runtime", None),
+        ("dockerfilePath", "Dockerfile"),
+        ("dockerContext", "."),
+    ):
+        mine, theirs = (_normal(s.data.get(key, default)) for s in (web, worker))
+        if mine != theirs:
+            yield Finding(
+                (*worker.path, key) if key in worker.data else worker.path,
+                f'the worker\'s {key} is "{theirs}", the web\'s is "{mine}"; both '
+                "must build the same image",
+            )
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, str):
+        return os.path.normpath(value)
+    return value
+
+
+def _source(scope: model.Scope, service: model.Resource, name: str, depth: int = 0) -> Any:
+    """What decides the value of ``name`` on ``service``, comparable across services."""
+    given = provided(scope, service).get(name)
+    if given is None or depth > 5:
+        return None
+    entry = given.entry
+    if given.group:
+        return ("group", given.group)
+    ref = entry.get("fromService")
+    if isinstance(ref, dict) and "envVarKey" in ref:
+        target = scope.find("service", ref.get("name"))
+        return _source(scope, target, ref["envVarKey"], depth + 1) if target else None
+    if isinstance(ref, dict):
+        return ("service", ref.get("name"), ref.get("property"))
+    ref = entry.get("fromDatabase")
+    if isinstance(ref, dict):
+        return ("database", ref.get("name"), ref.get("property"))
+    if "value" in entry:
+        return ("value", str(entry["value"]))
+    return ("own", service.name)  # generateValue or sync: false: a value per service
+
+
+@rule(
+    "C002",
+    "shared-variable-sources",
+    E,
+    "A variable web and worker must share (such as "
+    "SECRET_KEY: the worker signs the links the web checks) comes from a different source "
+    "on each; a `generateValue` or `sync: false` on each service gives each a different "
+    "value.",
+    "Declare it once: in an envVarGroups group both read, or on the web with the "
+    "worker reading it through `fromService` + `envVarKey`.",
+    generic=False,
+)
+def shared_variable_sources(document: Document, repo: FsPath) -> Iterator[Finding]:
+    found = roles(document)
+    if len(found) < 2:
+        return
+    (web_scope, web), (worker_scope, worker) = found[envspec.WEB], found[envspec.WORKER]
+    for var in envspec.SPEC:
+        if not var.shared:
+            continue
+        mine, theirs = _source(web_scope, web, var.name), _source(worker_scope, worker, var.name)
+        if mine is None or theirs is None or mine == theirs:
+            continue
+        given = provided(worker_scope, worker)[var.name]
+        yield Finding(
+            given.path,
+            f"{var.name} must hold the same value on web and worker, "
+            "but each gets its own; declare it once (a shared group, or fromService "
+            "envVarKey)",
+        )
+
+
+@rule(
+    "C003",
+    "timeout-chain",
+    E,
+    "The timeouts do not form one chain: task soft limit < hard "
+    "limit < worker shutdown budget < worker maxShutdownDelaySeconds < visibility timeout; "
+    "Gunicorn's graceful timeout < web maxShutdownDelaySeconds.",
+    "Raise the later value or lower the earlier one (see docs/DEPLOY.md).",
+    generic=False,
+)
+def timeout_chain(document: Document, repo: FsPath) -> Iterator[Finding]:
+    found = roles(document)
+    if envspec.WORKER in found:
+        worker = found[envspec.WORKER][1]
+        values = [
+            _int(_value(document, envspec.WORKER, name))
+            for name in (
+                "CELERY_TASK_SOFT_TIME_LIMIT",
+                "CELERY_TASK_TIME_LIMIT",
+                "CELERY_VISIBILITY_TIMEOUT",
+            )
+        ]
+        delay = _int(
+            worker.data.get("maxShutdownDelaySeconds", timeouts.RENDER_DEFAULT_SHUTDOWN_DELAY)
+        )
+        if None not in values and delay is not None:
+            soft, hard, visibility = values
+            chain = timeouts.worker_chain(
+                soft_limit=soft,
+                hard_limit=hard,
+                max_shutdown_delay=delay,
+                visibility_timeout=visibility,
+            )
+            for message in timeouts.broken_links(chain):
+                yield Finding(
+                    (*worker.path, "maxShutdownDelaySeconds")
+                    if "maxShutdownDelaySeconds" in worker.data
+                    else worker.path,
+                    message,
+                )
+            if visibility <= timeouts.EMAIL_RETRY_MAX_SECONDS:
+                yield Finding(
+                    worker.path,
+                    f"CELERY_VISIBILITY_TIMEOUT ({visibility}s) must be "
+                    f"more than the longest retry wait "
+                    f"({timeouts.EMAIL_RETRY_MAX_SECONDS}s)",
+                )
+    if envspec.WEB in found:
+        web = found[envspec.WEB][1]
+        graceful = _int(_value(document, envspec.WEB, "GUNICORN_GRACEFUL_TIMEOUT"))
+        delay = _int(
+            web.data.get("maxShutdownDelaySeconds", timeouts.RENDER_DEFAULT_SHUTDOWN_DELAY)
+        )
+        if graceful is not None and delay is not None:
+            chain = timeouts.web_chain(graceful_timeout=graceful, max_shutdown_delay=delay)
+            for message in timeouts.broken_links(chain):
+                yield Finding(
+                    (*web.path, "maxShutdownDelaySeconds")
+                    if "maxShutdownDelaySeconds" in web.data
+                    else web.path,
+                    message,
+                )
+
+
+@rule(
+    "C004",
+    "missing-variable",
+    E,
+    "A variable the env spec requires for the web or the "
+    "worker in production is not provided to that service.",
+    "Declare it on the service: a "
+    "value, a group, generateValue, fromService/fromDatabase, or `sync: false` for a secret "
+    "filled in the dashboard.",
+    generic=False,
+)
+def missing_variable(document: Document, repo: FsPath) -> Iterator[Finding]:
+    for role, (scope, service) in roles(document).items():
+        given = provided(scope, service)
+        for var in envspec.vars_for(role):
+            if var.required and var.name not in given:
+                yield Finding(
+                    (*service.path, "envVars") if "envVars" in service.data else service.path,
+                    f'{role} service "{service.name}" does not get {var.name} ({var.help})',
+                )
+
+
+@rule(
+    "C005",
+    "literal-secret",
+    E,
+    "A secret is written in the blueprint as a literal value, "
+    "for everyone with the repository to read.",
+    "Use `generateValue: true`, `sync: false` "
+    "(filled in the dashboard) or a reference; rotate the exposed secret.",
+    generic=False,
+)
+def literal_secret(document: Document, repo: FsPath) -> Iterator[Finding]:
+    for _, owner in model.all_resources(document.data):
+        for path, entry in owner.env_entries():
+            key, value = entry.get("key"), entry.get("value")
+            if not isinstance(key, str) or value in (None, "") or isinstance(value, bool):
+                continue
+            spec = envspec.BY_NAME.get(key)
+            by_spec = spec is not None and spec.secret
+            by_name = spec is None and SECRET_NAME.search(key) is not None
+            by_shape = isinstance(value, str) and SECRET_SHAPE.match(value) is not None
+            if by_spec or by_name or by_shape:
+                why = (
+                    "the env spec marks it secret"
+                    if by_spec
+                    else "its name says it is a secret"
+                    if by_name
+                    else "its value looks like a key"
+                )
+                yield Finding(
+                    (*path, "value"),
+                    f"{key} has a literal value in the blueprint ({why}); never commit secrets",
+                    True,
+                )
+
+
+@rule(
+    "C006",
+    "broker-evicts",
+    E,
+    "The Key Value the worker uses as its broker may evict keys "
+    "(Render's default policy does), silently dropping queued tasks.",
+    "Set `maxmemoryPolicy: noeviction` on that Key Value.",
+    generic=False,
+)
+def broker_evicts(document: Document, repo: FsPath) -> Iterator[Finding]:
+    found = roles(document)
+    if envspec.WORKER not in found:
+        return
+    scope, worker = found[envspec.WORKER]
+    given = provided(scope, worker).get("REDIS_URL")
+    ref = given.entry.get("fromService") if given else None
+    target = scope.find("service", ref.get("name")) if isinstance(ref, dict) else None
+    if target and target.type == "keyvalue" and target.data.get("maxmemoryPolicy") != "noeviction":
+        policy = target.data.get("maxmemoryPolicy", "not set (Render's default evicts)")
+        yield Finding(
+            (*target.path, "maxmemoryPolicy") if "maxmemoryPolicy" in target.data else target.path,
+            f'Key Value "{target.name}" is the Celery broker; its '
+            f"maxmemoryPolicy is {policy}, which can drop queued tasks",
+        )
+
+
+@rule(
+    "C007",
+    "missing-script",
+    E,
+    "A `dockerCommand`, `startCommand` or `preDeployCommand` "
+    "runs a script that is not in the repository, or not executable.",
+    "Fix the path (relative to the Docker context), commit the script, `chmod +x` it.",
+    generic=False,
+)
+def missing_script(document: Document, repo: FsPath) -> Iterator[Finding]:
+    for _, service in model.all_resources(document.data):
+        if service.kind != "service":
+            continue
+        context = repo / str(service.data.get("dockerContext") or ".")
+        for key, command in _commands(service):
+            try:
+                words = shlex.split(command)
+            except ValueError:
+                yield Finding((*service.path, key), f"{key} is not a valid shell command")
+                continue
+            for index, word in enumerate(words):
+                if not (word.endswith((".sh", ".py")) or word.startswith("./")):
+                    continue
+                script = context / word
+                if not script.is_file():
+                    yield Finding(
+                        (*service.path, key),
+                        f'{key} runs "{word}", which is not in '
+                        f"the repository (looked in {script.relative_to(repo)})",
+                    )
+                elif index == 0 and not os.access(script, os.X_OK):
+                    yield Finding(
+                        (*service.path, key),
+                        f'{key} runs "{word}", which is not '
+                        f"executable: chmod +x {script.relative_to(repo)}",
+                    )
+
+
+@rule(
+    "C008",
+    "unknown-health-check-path",
+    E,
+    "The web's `healthCheckPath` is not a URL the "
+    "Django app serves, so every deploy would fail its health check.",
+    f"Use one of: {', '.join(endpoints.HEALTH_CHECK_PATHS)}.",
+    generic=False,
+)
+def unknown_health_check_path(document: Document, repo: FsPath) -> Iterator[Finding]:
+    found = roles(document)
+    if envspec.WEB not in found:
+        return
+    web = found[envspec.WEB][1]
+    path = web.data.get("healthCheckPath")
+    if path is None:
+        yield Finding(
+            web.path,
+            "the web service has no healthCheckPath; without one Render "
+            f"cannot tell a broken deploy (use {endpoints.READYZ})",
+            severity=W,
+        )
+    elif path not in endpoints.HEALTH_CHECK_PATHS:
+        yield Finding(
+            (*web.path, "healthCheckPath"),
+            f'healthCheckPath "{path}" is not served '
+            f"by the app; use one of {', '.join(endpoints.HEALTH_CHECK_PATHS)}",
+        )
+
+
+@rule(
+    "C009",
+    "beat-in-worker",
+    E,
+    "Celery beat runs inside a worker that can have more than "
+    "one instance: every instance would fire every schedule.",
+    "Run beat as its own single-instance service (or a Render cron job).",
+    generic=False,
+)
+def beat_in_worker(document: Document, repo: FsPath) -> Iterator[Finding]:
+    for _, service in model.all_resources(document.data):
+        if service.kind != "service":
+            continue
+        scaling = service.data.get("scaling")
+        instances = service.data.get("numInstances", 1)
+        several = isinstance(scaling, dict) or (isinstance(instances, int) and instances > 1)
+        for key, command in _commands(service):
+            runs_celery = "celery" in command or ENTRYPOINTS[envspec.WORKER] in command
+            if several and key != "preDeployCommand" and runs_celery and BEAT.search(command):
+                yield Finding(
+                    (*service.path, key),
+                    f'"{service.name}" runs Celery beat in a '
+                    "service that can have several instances",
+                )
+
+
+@rule(
+    "C010",
+    "migrations-not-once",
+    E,
+    "Migrations run in no place, or in more than one "
+    "(preDeployCommand, MIGRATE_ON_START, a start command).",
+    "Run them in exactly one "
+    "place: the web's preDeployCommand on paid plans, MIGRATE_ON_START=true on free.",
+    generic=False,
+)
+def migrations_not_once(document: Document, repo: FsPath) -> Iterator[Finding]:
+    places: list[tuple[Path, str]] = []
+    for scope, service in model.all_resources(document.data):
+        if service.kind != "service":
+            continue
+        for key, command in _commands(service):
+            if "migrate" in command and not (key == "preDeployCommand" and service.plan == "free"):
+                places.append(((*service.path, key), f'{key} of "{service.name}"'))
+        flag = provided(scope, service).get("MIGRATE_ON_START")
+        if flag and str(flag.entry.get("value", "")).lower() in ("1", "true", "yes", "on"):
+            places.append((flag.path, f'MIGRATE_ON_START on "{service.name}"'))
+    found = roles(document)
+    if not places and envspec.WEB in found:
+        yield Finding(
+            found[envspec.WEB][1].path,
+            "migrations never run: add preDeployCommand: "
+            "python manage.py migrate --noinput (paid plans) or MIGRATE_ON_START=true",
+        )
+    for path, _ in places[1:]:
+        yield Finding(
+            path,
+            f"migrations run in more than one place: {', '.join(label for _, label in places)}",
+        )

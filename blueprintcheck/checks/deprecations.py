@@ -1,0 +1,102 @@
+"""Spellings Render still syncs but has replaced (D codes, warnings; errors with --strict)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from blueprintcheck import model
+from blueprintcheck.loader import Document
+from blueprintcheck.rules import Finding, Severity, rule
+
+W = Severity.WARNING
+
+
+@rule(
+    "D001",
+    "type-redis",
+    W,
+    "`type: redis` is the old name of Key Value.",
+    "Write `type: keyvalue` (also in `fromService.type`).",
+)
+def type_redis(document: Document) -> Iterator[Finding]:
+    for _, resource in model.all_resources(document.data):
+        if resource.kind == "service" and resource.data.get("type") == "redis":
+            yield Finding(
+                (*resource.path, "type"), "`type: redis` is deprecated; use `type: keyvalue`"
+            )
+        for path, entry in resource.env_entries():
+            ref = entry.get("fromService")
+            if isinstance(ref, dict) and ref.get("type") == "redis":
+                yield Finding(
+                    (*path, "fromService", "type"),
+                    "`type: redis` is deprecated; use `type: keyvalue`",
+                )
+
+
+@rule(
+    "D002",
+    "env-for-runtime",
+    W,
+    "`env:` is the old name of `runtime:`.",
+    "Rename `env:` to `runtime:` (same values).",
+)
+def env_for_runtime(document: Document) -> Iterator[Finding]:
+    for _, resource in model.all_resources(document.data):
+        if resource.kind == "service" and "env" in resource.data:
+            both = " (and runtime is also set: remove env)" if "runtime" in resource.data else ""
+            yield Finding(
+                (*resource.path, "env"),
+                f"`env:` is deprecated; use `runtime: {resource.data['env']}`{both}",
+                True,
+            )
+
+
+@rule(
+    "D003",
+    "auto-deploy",
+    W,
+    "`autoDeploy` is replaced by `autoDeployTrigger`.",
+    "`autoDeploy: true` becomes `autoDeployTrigger: commit`, `false` becomes `off`.",
+)
+def auto_deploy(document: Document) -> Iterator[Finding]:
+    for _, resource in model.all_resources(document.data):
+        if resource.kind == "service" and "autoDeploy" in resource.data:
+            modern = "commit" if resource.data["autoDeploy"] is True else "off"
+            yield Finding(
+                (*resource.path, "autoDeploy"),
+                f"`autoDeploy` is deprecated; use `autoDeployTrigger: {modern}`",
+                True,
+            )
+
+
+@rule(
+    "D004",
+    "old-previews",
+    W,
+    "Old preview settings: `previewsEnabled`, "
+    "`previewsExpireAfterDays`, `pullRequestPreviewsEnabled`, a service's `previewPlan`.",
+    "Use `previews.generation`, `previews.expireAfterDays` and a service's `previews.plan`.",
+)
+def old_previews(document: Document) -> Iterator[Finding]:
+    modern = {
+        "previewsEnabled": "previews.generation: automatic (or manual/off)",
+        "previewsExpireAfterDays": "previews.expireAfterDays",
+    }
+    for key, replacement in modern.items():
+        if key in document.data:
+            yield Finding((key,), f"`{key}` is deprecated; use `{replacement}`", True)
+    for _, resource in model.all_resources(document.data):
+        if resource.kind != "service":
+            continue
+        if "pullRequestPreviewsEnabled" in resource.data:
+            yield Finding(
+                (*resource.path, "pullRequestPreviewsEnabled"),
+                "`pullRequestPreviewsEnabled` is deprecated; use `previews.generation`",
+                True,
+            )
+        if "previewPlan" in resource.data and resource.type != "keyvalue":
+            yield Finding(
+                (*resource.path, "previewPlan"),
+                "`previewPlan` is deprecated; use `previews.plan`",
+                True,
+            )

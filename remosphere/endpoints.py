@@ -1,0 +1,6 @@
+"""Paths other parts of the project refer to without importing Django: Render's health
+check in render.yaml (checked by the blueprint validator) and the URL configuration."""
+
+HEALTHZ = "/healthz"
+READYZ = "/readyz"
+HEALTH_CHECK_PATHS = (HEALTHZ, READYZ)

@@ -1,0 +1,158 @@
+"""The command line: exit status, output formats, --env, and never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from blueprintcheck import cli
+from tests.blueprintcheck.conftest import FIXTURES, ROOT
+
+SCRIPT = ROOT / "scripts" / "validate_blueprint.py"
+BROKEN = str(FIXTURES / "R001.yaml")
+WARNING_ONLY = str(FIXTURES / "D003.yaml")
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_own_blueprint_exits_0(capsys):
+    assert run(capsys, str(ROOT / "render.yaml"))[0] == 0
+
+
+def test_problems_exit_1(capsys):
+    assert run(capsys, BROKEN, "--generic")[0] == 1
+
+
+def test_warnings_alone_exit_0(capsys):
+    assert run(capsys, WARNING_ONLY, "--generic")[0] == 0
+
+
+def test_warnings_exit_1_with_strict(capsys):
+    assert run(capsys, WARNING_ONLY, "--generic", "--strict")[0] == 1
+
+
+def test_a_missing_file_exits_2_saying_so(capsys):
+    code, _, err = run(capsys, "no/such/render.yaml")
+    assert (code, "cannot read no/such/render.yaml" in err) == (2, True)
+
+
+def test_a_directory_exits_2(capsys, tmp_path):
+    assert run(capsys, str(tmp_path))[0] == 2
+
+
+def test_an_unknown_option_exits_2(capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--frobnicate"])
+    assert exited.value.code == 2
+
+
+def test_text_lines_point_at_file_line_and_column(capsys):
+    _, out, _ = run(capsys, BROKEN, "--generic")
+    assert out.splitlines()[0].startswith(f"{BROKEN}:10:17: error R001 ")
+
+
+def test_text_ends_with_a_summary(capsys):
+    _, out, _ = run(capsys, BROKEN, "--generic")
+    assert out.splitlines()[-1] == "failed: 1 error(s), 0 warning(s)"
+
+
+def test_json_output_has_the_documented_fields(capsys):
+    _, out, _ = run(capsys, BROKEN, "--generic", "--format", "json")
+    [problem] = json.loads(out)["problems"]
+    assert set(problem) == {
+        "severity",
+        "code",
+        "name",
+        "message",
+        "file",
+        "line",
+        "column",
+        "path",
+        "url",
+    }
+
+
+def test_json_path_is_the_yaml_path(capsys):
+    _, out, _ = run(capsys, BROKEN, "--generic", "--format", "json")
+    assert json.loads(out)["problems"][0]["path"] == "services[0].envVars[0].fromService.name"
+
+
+def test_json_links_each_problem_to_its_docs_section(capsys):
+    _, out, _ = run(capsys, BROKEN, "--generic", "--format", "json")
+    assert json.loads(out)["problems"][0]["url"].endswith("VALIDATOR.md#r001-unknown-service")
+
+
+def test_github_format_writes_annotations(capsys):
+    _, out, _ = run(capsys, BROKEN, "--generic", "--format", "github")
+    assert out.splitlines()[0].startswith(f"::error file={BROKEN},line=10,col=17,title=R001::")
+
+
+def test_github_is_the_default_format_under_github_actions(monkeypatch, capsys):
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    _, out, _ = run(capsys, BROKEN, "--generic")
+    assert out.startswith("::error ")
+
+
+def test_env_file_missing_variables_are_named(capsys, tmp_path):
+    env = tmp_path / "web.env"
+    env.write_text("RENDER=true\nSECRET_KEY=abc\n")
+    _, out, _ = run(capsys, str(ROOT / "render.yaml"), "--env", "web", "--env-file", str(env))
+    assert [w for w in ("DATABASE_URL", "REDIS_URL") if f"E001 {w}" in out] == [
+        "DATABASE_URL",
+        "REDIS_URL",
+    ]
+
+
+def test_env_check_never_prints_a_value(capsys, tmp_path):
+    env = tmp_path / "worker.env"
+    env.write_text("RENDER=true\nDATABASE_URL=mysql://admin:hunter2@db/x\n")
+    _, out, _ = run(capsys, str(ROOT / "render.yaml"), "--env", "worker", "--env-file", str(env))
+    assert "hunter2" not in out
+
+
+def test_env_check_reads_the_process_environment(capsys, monkeypatch):
+    for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RENDER", "true")
+    code, out, _ = run(capsys, str(ROOT / "render.yaml"), "--env", "web")
+    assert (code, "E001 SECRET_KEY" in out) == (1, True)
+
+
+def test_env_file_without_env_is_a_usage_error(capsys, tmp_path):
+    assert run(capsys, "--env-file", str(tmp_path / "x.env"))[0] == 2
+
+
+def test_a_malformed_env_file_is_a_usage_error(capsys, tmp_path):
+    env = tmp_path / "bad.env"
+    env.write_text("this is not dotenv\n")
+    assert run(capsys, str(ROOT / "render.yaml"), "--env", "web", "--env-file", str(env))[0] == 2
+
+
+def test_the_script_runs_with_only_the_standard_interpreter_path():
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), str(ROOT / "render.yaml")],
+        capture_output=True,
+        text=True,
+        cwd="/",
+        env={"PATH": os.environ["PATH"]},
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "ok: no problems found")
+
+
+def test_the_script_imports_neither_django_nor_celery():
+    code = (
+        "import runpy, sys; sys.argv = ['v', 'render.yaml']\n"
+        "try:\n    runpy.run_path('scripts/validate_blueprint.py', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('django', 'celery') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"
