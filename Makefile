@@ -13,11 +13,13 @@ test: lint  ## Lint, check generated docs, run every test (image build included)
 	$(PY) -m remosphere.envdocs --check
 	$(PY) -m pytest
 
-lint: $(STAMP)  ## ruff, shellcheck and hadolint
+lint: $(STAMP)  ## ruff, shellcheck, hadolint, and the CI workflow and compose file against their schemas
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/shellcheck docker/*.sh .ci/run
 	$(VENV)/bin/hadolint Dockerfile
+	$(VENV)/bin/check-jsonschema -q --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(VENV)/bin/check-jsonschema -q --builtin-schema vendor.compose-spec docker-compose.yml
 
 format: $(STAMP)
 	$(PY) -m ruff check --fix .

@@ -1,5 +1,8 @@
 """Command line: ``python scripts/validate_blueprint.py`` / ``validate-blueprint``.
 
+Several paths may be given (pre-commit passes every matching file); each is checked on its
+own and its problems are listed together.
+
 Exit status: 0 no errors (warnings allowed unless --strict), 1 problems, 2 usage error or
 unreadable file. Never a traceback.
 """
@@ -13,7 +16,7 @@ from pathlib import Path
 
 from blueprintcheck import validate
 from blueprintcheck.environment import EnvFileError, check_environment, parse_dotenv
-from blueprintcheck.problems import Severity, sort_key
+from blueprintcheck.problems import Problem, Severity, sort_key
 from blueprintcheck.report import FORMATS
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -29,7 +32,11 @@ def parser() -> argparse.ArgumentParser:
         "Every code: docs/VALIDATOR.md.",
     )
     p.add_argument(
-        "path", nargs="?", default="render.yaml", help="blueprint (default: %(default)s)"
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        default=["render.yaml"],
+        help="blueprint(s) to check (default: render.yaml)",
     )
     p.add_argument(
         "--env",
@@ -61,13 +68,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.env_file and not args.env:
         return _usage("--env-file needs --env web|worker")
-    path = Path(args.path)
-    try:
-        text = path.read_bytes()
-    except OSError as error:
-        return _usage(f"cannot read {path}: {error.strerror or error}")
-    display = str(path) if path.is_absolute() or path.parent != Path(".") else path.name
-    problems = validate(text, file=display, repo=path.resolve().parent, generic=args.generic)
+    problems: list[Problem] = []
+    for path in map(Path, args.paths):
+        try:
+            text = path.read_bytes()
+        except OSError as error:
+            return _usage(f"cannot read {path}: {error.strerror or error}")
+        display = str(path) if path.is_absolute() or path.parent != Path(".") else path.name
+        # Scripts a blueprint names are looked up next to it.
+        problems += validate(text, file=display, repo=path.resolve().parent, generic=args.generic)
     if args.env:
         try:
             environ = _environment(args.env_file)

@@ -364,9 +364,9 @@ def broker_evicts(document: Document, repo: FsPath) -> Iterator[Finding]:
 )
 def missing_script(document: Document, repo: FsPath) -> Iterator[Finding]:
     for _, service in model.all_resources(document.data):
-        if service.kind != "service":
-            continue
-        context = repo / str(service.data.get("dockerContext") or ".")
+        context = service.data.get("dockerContext") or "."
+        if service.kind != "service" or not isinstance(context, str):
+            continue  # a context that is not a string is a schema problem (S002)
         for key, command in _commands(service):
             try:
                 words = shlex.split(command)
@@ -374,21 +374,34 @@ def missing_script(document: Document, repo: FsPath) -> Iterator[Finding]:
                 yield Finding((*service.path, key), f"{key} is not a valid shell command")
                 continue
             for index, word in enumerate(words):
-                if not (word.endswith((".sh", ".py")) or word.startswith("./")):
+                # An absolute path points inside the image, where the repository can't look.
+                if word.startswith("/") or not (
+                    word.endswith((".sh", ".py")) or word.startswith("./")
+                ):
                     continue
-                script = context / word
-                if not script.is_file():
+                shown = os.path.normpath(os.path.join(context, word))
+                state = _file_state(repo / context / word)
+                if state == "missing":
                     yield Finding(
                         (*service.path, key),
-                        f'{key} runs "{word}", which is not in '
-                        f"the repository (looked in {script.relative_to(repo)})",
+                        f'{key} runs "{word}", which is not in the repository (looked in {shown})',
                     )
-                elif index == 0 and not os.access(script, os.X_OK):
+                elif state == "not executable" and index == 0:
                     yield Finding(
                         (*service.path, key),
-                        f'{key} runs "{word}", which is not '
-                        f"executable: chmod +x {script.relative_to(repo)}",
+                        f'{key} runs "{word}", which is not executable: chmod +x {shown}',
                     )
+
+
+def _file_state(path: FsPath) -> str:
+    """ "ok", "missing" or "not executable"; a path the OS refuses (too long, a NUL byte)
+    is missing."""
+    try:
+        if not path.is_file():
+            return "missing"
+        return "ok" if os.access(path, os.X_OK) else "not executable"
+    except (OSError, ValueError):
+        return "missing"
 
 
 @rule(

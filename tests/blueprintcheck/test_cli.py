@@ -156,3 +156,12 @@ def test_the_script_imports_neither_django_nor_celery():
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_several_paths_are_each_checked(capsys):
+    _, out, _ = run(capsys, str(ROOT / "render.yaml"), BROKEN, "--generic")
+    assert [line.split(":")[0] for line in out.splitlines()[:-1]] == [BROKEN]
+
+
+def test_one_unreadable_path_among_several_exits_2(capsys):
+    assert run(capsys, str(ROOT / "render.yaml"), "no/such/render.yaml")[0] == 2

@@ -139,3 +139,21 @@ def test_the_command_line_never_raises_on_any_bytes(tmp_path_factory, data):
     path = tmp_path_factory.mktemp("fuzz") / "render.yaml"
     path.write_bytes(data)
     assert cli.main([str(path), "--format", "json"]) in (0, 1)
+
+
+def worker_with(**changes) -> str:
+    blueprint = yaml.safe_load((ROOT / "render.yaml").read_text())
+    [worker] = [s for s in blueprint["services"] if s["type"] == "worker"]
+    worker.update(changes)
+    return yaml.safe_dump(blueprint)
+
+
+def test_a_docker_context_the_os_refuses_gives_a_missing_script_not_a_crash():
+    # C001 too: a context of its own means an image of its own.
+    problems = validate(worker_with(dockerContext="x" * 5000), repo=ROOT)
+    assert sorted(p.code for p in problems) == ["C001", "C007"]
+
+
+def test_an_absolute_script_path_inside_the_image_is_not_looked_up_in_the_repo():
+    problems = validate(worker_with(dockerCommand="/app/docker/worker-entrypoint.sh"), repo=ROOT)
+    assert problems == []
