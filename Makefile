@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format docs lock clean
+.PHONY: run test lint format docs lock bench clean
 
 run: $(STAMP)  ## Run web + worker locally on embedded defaults
 	$(PY) scripts/run_local.py
@@ -20,6 +20,9 @@ lint: $(STAMP)  ## ruff, shellcheck, hadolint, and the CI workflow and compose f
 	$(VENV)/bin/hadolint Dockerfile
 	$(VENV)/bin/check-jsonschema -q --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(VENV)/bin/check-jsonschema -q --builtin-schema vendor.compose-spec docker-compose.yml
+
+bench: $(STAMP)  ## Run the benchmarks; regenerate docs/BENCHMARKS.md and bench/results.json
+	$(PY) -m bench.run
 
 format: $(STAMP)
 	$(PY) -m ruff check --fix .

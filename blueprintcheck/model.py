@@ -62,9 +62,17 @@ class Scope:
     databases: list[Resource] = field(default_factory=list)
     groups: list[Resource] = field(default_factory=list)
 
+    _index: dict[str, dict[str, Resource]] = field(default_factory=dict, repr=False)
+
     def find(self, kind: str, name: Any) -> Resource | None:
-        pool = {"service": self.services, "database": self.databases, "group": self.groups}[kind]
-        return next((r for r in pool if r.name == name), None)
+        """The first resource of ``kind`` named ``name`` (an index: references are many)."""
+        if kind not in self._index:
+            pool = {"service": self.services, "database": self.databases, "group": self.groups}
+            index: dict[str, Resource] = {}
+            for resource in pool[kind]:
+                index.setdefault(resource.name, resource)
+            self._index[kind] = index
+        return self._index[kind].get(name) if isinstance(name, str) else None
 
 
 def scopes(data: dict) -> list[Scope]:

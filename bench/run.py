@@ -1,0 +1,56 @@
+"""Run the benchmarks and regenerate docs/BENCHMARKS.md.
+
+python -m bench.run                  # every section (make bench)
+python -m bench.run --only validator # one section; the others keep their last figures
+python -m bench.run --smoke --results /tmp/r.json --doc /tmp/B.md
+                                     # tiny counts, so the code cannot rot (the tests)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench import common, image, report, validator
+
+SECTIONS: dict[str, Callable[..., dict[str, Any] | None]] = {
+    "image": image.run,
+    "validator": validator.run,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run")
+    parser.add_argument("--only", help="comma-separated sections: " + ", ".join(SECTIONS))
+    parser.add_argument("--smoke", action="store_true", help="tiny counts; figures mean nothing")
+    parser.add_argument("--results", type=Path, default=common.RESULTS)
+    parser.add_argument("--doc", type=Path, default=report.DOC)
+    args = parser.parse_args(argv)
+    names = args.only.split(",") if args.only else list(SECTIONS)
+    unknown = [name for name in names if name not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(unknown)}")
+    results = common.load_results(args.results)
+    for name in names:
+        started = time.monotonic()
+        print(f"bench: {name}...", file=sys.stderr, flush=True)
+        figures = SECTIONS[name](smoke=args.smoke)
+        if figures is None:
+            print(f"bench: {name} skipped", file=sys.stderr)
+            continue
+        results[name] = figures
+        print(f"bench: {name} done in {time.monotonic() - started:.0f}s", file=sys.stderr)
+    results["machine"] = common.machine()
+    results["smoke"] = args.smoke
+    common.save_results(results, args.results)
+    args.doc.write_text(report.render(results))
+    print(f"bench: wrote {args.results} and {args.doc}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
