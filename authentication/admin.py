@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from authentication.models import User
+from authentication.models import User, VerificationEmail
 
 
 @admin.register(User)
@@ -16,3 +16,18 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("date_joined", "last_login")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+@admin.register(VerificationEmail)
+class VerificationEmailAdmin(admin.ModelAdmin):
+    """The outbox, for looking into a missing email: read-only, the workers own it."""
+
+    list_display = ("user", "status", "attempts", "next_attempt_at", "sent_at", "last_error")
+    list_filter = ("status",)
+    search_fields = ("user__email",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

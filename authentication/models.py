@@ -52,3 +52,52 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+
+class VerificationEmail(models.Model):
+    """The outbox row of one verification email.
+
+    Written in the same transaction as the user (or the resend request), so an email is
+    never lost between the database and the broker: the task delivers it, and the sweep
+    (``manage.py sweep_verification_emails``) re-enqueues any row left behind. A task
+    claims the row (``sending`` until ``claimed_until``) before calling SendGrid, so two
+    tasks for one row never both send; ``sent`` and ``failed`` are final.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENDING = "sending"
+        SENT = "sent"
+        FAILED = "failed"  # SendGrid refused it, or every attempt failed
+        SKIPPED = "skipped"  # nothing to send any more: verified or deactivated meanwhile
+
+    OPEN = (Status.PENDING, Status.SENDING)
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="verification_emails")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("id",)
+        constraints = (
+            models.UniqueConstraint(
+                fields=("user",),
+                condition=models.Q(status__in=("pending", "sending")),
+                name="one_open_verification_email_per_user",
+            ),
+        )
+        indexes = (
+            models.Index(
+                fields=("status", "next_attempt_at"),
+                condition=models.Q(status__in=("pending", "sending")),
+                name="open_verification_emails",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"verification email {self.pk} for user {self.user_id} ({self.status})"

@@ -11,6 +11,11 @@ class RegisterInput(serializers.Serializer):
     password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
 
 
+class RegisterOutput(serializers.Serializer):
+    email = serializers.EmailField()
+    detail = serializers.CharField()
+
+
 class EmailInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
 

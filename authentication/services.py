@@ -1,17 +1,20 @@
 """Account business logic: registration, email verification, login.
 
-Views and tasks call these functions and do nothing else of substance. Writes run in
-one transaction; the verification email is enqueued only once that transaction has
-committed, so the worker never looks for a user that does not exist yet.
+Views call these functions and do nothing else of substance. Writes run in one
+transaction with the verification email's outbox row (``authentication.emails``).
+
+No answer reveals whether an address has an account: registering a taken address answers
+as a new one would (and spends the same password-hashing time), resending answers the
+same either way, and a failed login says only that the email or password is wrong.
 """
 
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -19,43 +22,53 @@ from django.utils import timezone
 from rest_framework import status
 from rest_framework.authtoken.models import Token
 
+from authentication import emails
 from authentication.models import User, normalize_email
-from authentication.tokens import verification_token_make, verification_token_user
-from remosphere import mailer
+from authentication.tokens import verification_token_user
 from remosphere.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
 
-DUPLICATE_EMAIL = "An account with this email address already exists."
 INVALID_TOKEN = "This verification link is invalid or has expired."  # noqa: S105 - a message
 INVALID_CREDENTIALS = "Invalid email or password."
 EMAIL_NOT_VERIFIED = "Verify your email address before logging in; check your inbox."
 
 
 @transaction.atomic
-def user_register(*, email: str, password: str) -> User:
+def user_register(*, email: str, password: str) -> str:
+    """Create the account and queue its verification email; return the normalised address.
+
+    A taken address gets the same answer: its owner, if still unverified, gets a new
+    verification email, and nothing is created.
+    """
     email = normalize_email(email)
     try:
         validate_password(password, user=User(email=email))
     except ValidationError as error:
         raise ValidationError({"password": error.messages}) from None
-    if User.objects.filter(email=email).exists():
-        raise ValidationError({"email": [DUPLICATE_EMAIL]})
-    try:
-        with transaction.atomic():
-            user = User.objects.create_user(email=email, password=password)
-    except IntegrityError:  # a concurrent registration of the same address won
-        raise ValidationError({"email": [DUPLICATE_EMAIL]}) from None
-    _verification_email_enqueue(user)
-    return user
+    existing = User.objects.filter(email=email).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(email=email, password=password)
+        except IntegrityError:  # a concurrent registration of the same address won
+            return email
+        emails.verification_email_queue(user=user)
+        return email
+    make_password(password)  # the hashing a new account costs, so timing tells nothing
+    if existing.is_active and not existing.email_verified:
+        emails.verification_email_queue(user=existing)
+    logger.info("registration of an existing address (user %s) answered as new", existing.pk)
+    return email
 
 
+@transaction.atomic
 def verification_email_resend(*, email: str) -> None:
     """Send a new link to an unverified account; silent for anything else, so the
     answer does not reveal whether the address has an account."""
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is not None and not user.email_verified:
-        _verification_email_enqueue(user)
+        emails.verification_email_queue(user=user)
 
 
 @transaction.atomic
@@ -87,37 +100,3 @@ def user_login(*, email: str, password: str) -> tuple[User, str]:
 
 def user_logout(*, user: User) -> None:
     Token.objects.filter(user=user).delete()
-
-
-def verification_email_send(*, user_id: int) -> bool:
-    """Send the verification email; ``False`` when there is nothing to send.
-
-    Raises ``mailer.TransientEmailError`` or ``mailer.PermanentEmailError``.
-    """
-    user = User.objects.filter(pk=user_id).first()
-    if user is None or not user.is_active:
-        logger.info("verification email skipped: user %s does not exist or is inactive", user_id)
-        return False
-    if user.email_verified:
-        logger.info("verification email skipped: user %s is already verified", user_id)
-        return False
-    link = (
-        f"{settings.EMAIL_VERIFICATION_URL}?{urlencode({'token': verification_token_make(user)})}"
-    )
-    mailer.send_email(
-        to=user.email,
-        subject="Verify your RemoSphere email address",
-        text=(
-            "Welcome to RemoSphere!\n\n"
-            f"Open this link to verify your email address:\n\n{link}\n\n"
-            "If you did not create an account, ignore this email.\n"
-        ),
-    )
-    logger.info("verification email sent to user %s", user_id)
-    return True
-
-
-def _verification_email_enqueue(user: User) -> None:
-    from authentication.tasks import send_verification_email
-
-    send_verification_email.delay_on_commit(user.pk)

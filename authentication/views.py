@@ -15,10 +15,12 @@ from authentication.serializers import (
     LoginInput,
     LoginOutput,
     RegisterInput,
+    RegisterOutput,
     TokenInput,
     UserOutput,
 )
 
+REGISTER_DETAIL = "Check your inbox: a link to verify your email address is on its way."
 RESEND_DETAIL = (
     "If this address has an account that is not yet verified, a new verification email "
     "is on its way."
@@ -30,11 +32,16 @@ class RegisterView(APIView):
     permission_classes = (AllowAny,)
     authentication_classes = ()
 
-    @extend_schema(request=RegisterInput, responses={201: UserOutput, 400: VALIDATION_ERROR})
+    @extend_schema(
+        request=RegisterInput,
+        responses={201: RegisterOutput, 400: VALIDATION_ERROR},
+        description="The same 201 whether or not the address already has an account, so "
+        "the answer reveals nothing; the address's owner gets the email.",
+    )
     def post(self, request: Request) -> Response:
         data = _valid(RegisterInput, request.data)
-        user = services.user_register(email=data["email"], password=data["password"])
-        return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
+        email = services.user_register(email=data["email"], password=data["password"])
+        return Response({"email": email, "detail": REGISTER_DETAIL}, status=status.HTTP_201_CREATED)
 
 
 class VerifyEmailView(APIView):

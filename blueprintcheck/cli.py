@@ -18,9 +18,10 @@ from blueprintcheck import validate
 from blueprintcheck.environment import EnvFileError, check_environment, parse_dotenv
 from blueprintcheck.problems import Problem, Severity, sort_key
 from blueprintcheck.report import FORMATS
+from remosphere import envspec
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
-ROLES = ("web", "worker")
+ROLES = envspec.PROCESSES
 
 
 def parser() -> argparse.ArgumentParser:
@@ -42,7 +43,7 @@ def parser() -> argparse.ArgumentParser:
         "--env",
         choices=ROLES,
         metavar="ROLE",
-        help="also check the environment for this process (web or worker)",
+        help="also check the environment for this process (" + ", ".join(ROLES) + ")",
     )
     p.add_argument(
         "--env-file",
@@ -67,7 +68,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.env_file and not args.env:
-        return _usage("--env-file needs --env web|worker")
+        return _usage("--env-file needs --env " + "|".join(ROLES))
     problems: list[Problem] = []
     for path in map(Path, args.paths):
         try:

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from remosphere.envspec import SPEC, WEB, WORKER, Var
+from remosphere.envspec import ALL, PROCESSES, SPEC, Var
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_EXAMPLE = ROOT / ".env.example"
@@ -20,7 +20,9 @@ TABLE_END = "<!-- env-table:end -->"
 
 
 def _processes(var: Var) -> str:
-    return " + ".join(p for p in (WEB, WORKER) if p in var.processes)
+    if var.processes == ALL:
+        return "all"
+    return " + ".join(p for p in PROCESSES if p in var.processes)
 
 
 def _default(var: Var) -> str:
@@ -58,7 +60,7 @@ def env_example() -> str:
         tags = [_processes(var), var.describe_format()]
         tags += ["required in production"] if var.required else []
         tags += ["secret"] if var.secret else []
-        tags += ["same value on web and worker"] if var.shared else []
+        tags += ["same value in every process"] if var.shared else []
         tags += ["set by Render"] if var.set_by_render else []
         lines.append(f"# {var.help}")
         lines.append(f"# [{'; '.join(tags)}]")

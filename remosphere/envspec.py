@@ -22,8 +22,9 @@ from urllib.parse import urlsplit
 
 WEB = "web"
 WORKER = "worker"
-PROCESSES = (WEB, WORKER)
-BOTH = PROCESSES
+SWEEP = "sweep"  # the cron job that re-enqueues emails left behind (see render.yaml)
+PROCESSES = (WEB, WORKER, SWEEP)
+ALL = PROCESSES
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -46,7 +47,7 @@ class Var:
     default: str | None = None
     required: bool = False
     secret: bool = False
-    shared: bool = False  # web and worker must hold the same value
+    shared: bool = False  # every process that reads it must hold the same value
     schemes: tuple[str, ...] = ()  # url: schemes accepted everywhere
     local_schemes: tuple[str, ...] = ()  # url: schemes accepted outside production only
     choices: tuple[str, ...] = ()
@@ -73,7 +74,7 @@ SPEC: tuple[Var, ...] = (
     Var(
         "RENDER",
         "Present in every Render service; turns production mode on.",
-        BOTH,
+        ALL,
         format="bool",
         default="false",
         set_by_render=True,
@@ -81,7 +82,7 @@ SPEC: tuple[Var, ...] = (
     Var(
         "DJANGO_ENV",
         "`production` turns production mode on outside Render.",
-        BOTH,
+        ALL,
         format="choice",
         choices=("development", "production"),
         default="development",
@@ -91,7 +92,7 @@ SPEC: tuple[Var, ...] = (
         "SECRET_KEY",
         "Django's signing key. The worker signs the verification links the web checks, "
         "so both must hold the same value.",
-        BOTH,
+        ALL,
         default="django-insecure-local-development-only-do-not-deploy",
         required=True,
         secret=True,
@@ -101,7 +102,7 @@ SPEC: tuple[Var, ...] = (
     Var(
         "DATABASE_URL",
         "PostgreSQL connection URL. Unset locally: SQLite in LOCAL_DATA_DIR.",
-        BOTH,
+        ALL,
         format="url",
         schemes=("postgres", "postgresql"),
         local_schemes=("sqlite",),
@@ -115,7 +116,7 @@ SPEC: tuple[Var, ...] = (
         "REDIS_URL",
         "Redis URL: the Celery broker and the cache. Unset locally: a file-system broker "
         "in LOCAL_DATA_DIR and an in-process cache.",
-        BOTH,
+        ALL,
         format="url",
         schemes=("redis", "rediss"),
         required=True,
@@ -126,7 +127,7 @@ SPEC: tuple[Var, ...] = (
     Var(
         "LOG_LEVEL",
         "Level of the application's logs.",
-        BOTH,
+        ALL,
         format="choice",
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
         default="INFO",
@@ -135,7 +136,7 @@ SPEC: tuple[Var, ...] = (
         "LOCAL_DATA_DIR",
         "Local development only: where SQLite, the file-system broker and the emails "
         "(mail/) are kept, relative to the repository.",
-        BOTH,
+        ALL,
         default="var",
     ),
     # --- web --------------------------------------------------------------------------
@@ -304,11 +305,21 @@ SPEC: tuple[Var, ...] = (
         minimum=1,
         default="45",
     ),
+    # --- sweep ------------------------------------------------------------------------
+    Var(
+        "EMAIL_SWEEP_AFTER_SECONDS",
+        "Seconds past its due time before the sweep enqueues a pending verification email "
+        "again (its task was lost: the broker was down, or a worker died).",
+        (SWEEP,),
+        format="int",
+        minimum=30,
+        default="300",
+    ),
     Var(
         "CELERY_VISIBILITY_TIMEOUT",
         "Seconds before Redis hands an unacknowledged task to another worker; longer "
         "than any task and any retry countdown.",
-        BOTH,
+        ALL,
         format="int",
         minimum=60,
         default="3600",
@@ -424,7 +435,7 @@ def check(environ: Mapping[str, str], process: str | None = None) -> list[Proble
     production = is_production(environ)
     problems = []
     for var in vars_for(None):
-        needed = var.processes == BOTH if process is None else process in var.processes
+        needed = var.processes == ALL if process is None else process in var.processes
         raw = environ.get(var.name)
         if raw is None or raw == "":
             if production and var.required and needed:
@@ -483,7 +494,7 @@ def shell_defaults(environ: Mapping[str, str], process: str) -> str:
     return "\n".join(lines)
 
 
-USAGE = """usage: python -m remosphere.envspec check|defaults web|worker
+USAGE = """usage: python -m remosphere.envspec check|defaults web|worker|sweep
   check     exit 1 listing every missing or malformed variable of that process
   defaults  the same check, then print `export NAME=default` lines for the unset ones"""
 

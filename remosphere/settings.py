@@ -203,7 +203,8 @@ CELERY_TASK_DEFAULT_QUEUE = "remosphere"
 # visibility timeout so a waiting retry is never handed to a second worker.
 EMAIL_RETRY_BASE_SECONDS = ENV["EMAIL_RETRY_BASE_SECONDS"]
 EMAIL_RETRY_MAX_SECONDS = timeouts.EMAIL_RETRY_MAX_SECONDS
-EMAIL_MAX_RETRIES = 10
+# The sweep (docker/sweep-entrypoint.sh) enqueues pending emails this overdue again.
+EMAIL_SWEEP_AFTER_SECONDS = ENV["EMAIL_SWEEP_AFTER_SECONDS"]
 
 # --- logging -------------------------------------------------------------------------------------
 LOGGING = {

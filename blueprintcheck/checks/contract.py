@@ -1,7 +1,8 @@
 """This project's contract with its blueprint (C codes; skipped with --generic).
 
-The web and worker services are found by their start commands
-(``docker/web-entrypoint.sh`` and ``docker/worker-entrypoint.sh``); what they need comes
+The web, worker and sweep services are found by their start commands
+(``docker/web-entrypoint.sh``, ``docker/worker-entrypoint.sh``,
+``docker/sweep-entrypoint.sh``); what they need comes
 from the env spec (``remosphere/envspec.py``) and the timeout chain from
 ``remosphere/timeouts.py``: the blueprint is checked against the code, not a second list.
 """
@@ -23,8 +24,13 @@ from blueprintcheck.rules import Finding, Severity, rule
 from remosphere import endpoints, envspec, timeouts
 
 E, W = Severity.ERROR, Severity.WARNING
-ENTRYPOINTS = {envspec.WEB: "web-entrypoint.sh", envspec.WORKER: "worker-entrypoint.sh"}
-ROLE_TYPES = {envspec.WEB: "web", envspec.WORKER: "worker"}
+ENTRYPOINTS = {
+    envspec.WEB: "web-entrypoint.sh",
+    envspec.WORKER: "worker-entrypoint.sh",
+    envspec.SWEEP: "sweep-entrypoint.sh",
+}
+ROLE_TYPES = {envspec.WEB: "web", envspec.WORKER: "worker", envspec.SWEEP: "cron"}
+ROLE_NAMES = {envspec.WEB: "web", envspec.WORKER: "worker", envspec.SWEEP: "sweep cron job"}
 SECRET_NAME = re.compile(
     r"(SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIAL)", re.IGNORECASE
 )
@@ -44,7 +50,7 @@ def _commands(service: model.Resource) -> list[tuple[str, str]]:
 
 
 def roles(document: Document) -> dict[str, tuple[model.Scope, model.Resource]]:
-    """The project's web and worker services, by their entrypoints (else by type)."""
+    """The project's web, worker and sweep services, by their entrypoints (else by type)."""
     found: dict[str, tuple[model.Scope, model.Resource]] = {}
     candidates = [(s, r) for s, r in model.all_resources(document.data) if r.kind == "service"]
     for role, script in ENTRYPOINTS.items():
@@ -103,9 +109,10 @@ def _int(value: Any) -> int | None:
     "C000",
     "missing-service",
     E,
-    "The blueprint has no web or no worker service for this project.",
-    "Declare both: a web service started by docker/web-entrypoint.sh and a "
-    "worker started by docker/worker-entrypoint.sh.",
+    "The blueprint lacks the web service, the worker or the sweep cron job of this project.",
+    "Declare all three: a web service started by docker/web-entrypoint.sh, a worker "
+    "started by docker/worker-entrypoint.sh and a cron job started by "
+    "docker/sweep-entrypoint.sh (without it, an email whose task was lost is never sent).",
     generic=False,
 )
 def missing_service(document: Document, repo: FsPath) -> Iterator[Finding]:
@@ -114,7 +121,8 @@ def missing_service(document: Document, repo: FsPath) -> Iterator[Finding]:
         if role not in found:
             yield Finding(
                 ("services",),
-                f"no {role} service: this project runs a web service and a worker from one image",
+                f"no {ROLE_NAMES[role]} (started by docker/{ENTRYPOINTS[role]}): this project "
+                "runs a web service, a worker and a sweep cron job from one image",
             )
 
 
@@ -122,28 +130,29 @@ def missing_service(document: Document, repo: FsPath) -> Iterator[Finding]:
     "C001",
     "one-image",
     E,
-    "The web and the worker are not built from the same Dockerfile "
+    "The web, the worker and the sweep are not built from the same Dockerfile "
     "and context, so they would run different images.",
-    "Give both services the same `dockerfilePath` and `dockerContext`.",
+    "Give every service of the project the same `dockerfilePath` and `dockerContext`.",
     generic=False,
 )
 def one_image(document: Document, repo: FsPath) -> Iterator[Finding]:
     found = roles(document)
     if len(found) < 2:
         return
-    web, worker = found[envspec.WEB][1], found[envspec.WORKER][1]
-    for key, default in (
-        ("runtime", None),
-        ("dockerfilePath", "Dockerfile"),
-        ("dockerContext", "."),
-    ):
-        mine, theirs = (_normal(s.data.get(key, default)) for s in (web, worker))
-        if mine != theirs:
-            yield Finding(
-                (*worker.path, key) if key in worker.data else worker.path,
-                f'the worker\'s {key} is "{theirs}", the web\'s is "{mine}"; both '
-                "must build the same image",
-            )
+    [(first_role, (_, first)), *others] = found.items()
+    for role, (_, service) in others:
+        for key, default in (
+            ("runtime", None),
+            ("dockerfilePath", "Dockerfile"),
+            ("dockerContext", "."),
+        ):
+            mine, theirs = (_normal(s.data.get(key, default)) for s in (first, service))
+            if mine != theirs:
+                yield Finding(
+                    (*service.path, key) if key in service.data else service.path,
+                    f'the {ROLE_NAMES[role]}\'s {key} is "{theirs}", the '
+                    f'{ROLE_NAMES[first_role]}\'s is "{mine}"; all must build the same image',
+                )
 
 
 def _normal(value: Any) -> Any:
@@ -178,32 +187,34 @@ def _source(scope: model.Scope, service: model.Resource, name: str, depth: int =
     "C002",
     "shared-variable-sources",
     E,
-    "A variable web and worker must share (such as "
+    "A variable the project's services must share (such as "
     "SECRET_KEY: the worker signs the links the web checks) comes from a different source "
     "on each; a `generateValue` or `sync: false` on each service gives each a different "
     "value.",
-    "Declare it once: in an envVarGroups group both read, or on the web with the "
-    "worker reading it through `fromService` + `envVarKey`.",
+    "Declare it once: in an envVarGroups group they all read, or on the web with the "
+    "others reading it through `fromService` + `envVarKey`.",
     generic=False,
 )
 def shared_variable_sources(document: Document, repo: FsPath) -> Iterator[Finding]:
     found = roles(document)
-    if len(found) < 2:
-        return
-    (web_scope, web), (worker_scope, worker) = found[envspec.WEB], found[envspec.WORKER]
     for var in envspec.SPEC:
         if not var.shared:
             continue
-        mine, theirs = _source(web_scope, web, var.name), _source(worker_scope, worker, var.name)
-        if mine is None or theirs is None or mine == theirs:
-            continue
-        given = provided(worker_scope, worker)[var.name]
-        yield Finding(
-            given.path,
-            f"{var.name} must hold the same value on web and worker, "
-            "but each gets its own; declare it once (a shared group, or fromService "
-            "envVarKey)",
-        )
+        sources = [
+            (role, scope, service, _source(scope, service, var.name))
+            for role, (scope, service) in found.items()
+            if role in var.processes
+        ]
+        sources = [s for s in sources if s[3] is not None]
+        for role, scope, service, source in sources[1:]:
+            first_role, _, _, first = sources[0]
+            if source != first:
+                yield Finding(
+                    provided(scope, service)[var.name].path,
+                    f"{var.name} must hold the same value on the {ROLE_NAMES[first_role]} and "
+                    f"the {ROLE_NAMES[role]}, but each gets its own; declare it once (a shared "
+                    "group, or fromService envVarKey)",
+                )
 
 
 @rule(
@@ -274,8 +285,8 @@ def timeout_chain(document: Document, repo: FsPath) -> Iterator[Finding]:
     "C004",
     "missing-variable",
     E,
-    "A variable the env spec requires for the web or the "
-    "worker in production is not provided to that service.",
+    "A variable the env spec requires for the web, the worker "
+    "or the sweep in production is not provided to that service.",
     "Declare it on the service: a "
     "value, a group, generateValue, fromService/fromDatabase, or `sync: false` for a secret "
     "filled in the dashboard.",

@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from authentication import services
-from authentication.models import User
+from authentication.models import User, VerificationEmail
 from authentication.tokens import verification_token_make
 from remosphere.exceptions import ApplicationError
+from tests.authentication.counting_hasher import CountingHasher
 
 pytestmark = pytest.mark.django_db
 
@@ -22,13 +23,22 @@ def verified_user(email: str = "ada@example.com") -> User:
 
 
 def test_register_stores_an_unverified_user_with_a_lowercased_email(redis_client):
-    user = services.user_register(email="Ada@Example.COM", password=PASSWORD)
+    services.user_register(email="Ada@Example.COM", password=PASSWORD)
+    user = User.objects.get()
     assert (user.email, user.email_verified) == ("ada@example.com", False)
 
 
 def test_register_hashes_the_password(redis_client):
-    user = services.user_register(email="ada@example.com", password=PASSWORD)
+    services.user_register(email="ada@example.com", password=PASSWORD)
+    user = User.objects.get()
     assert user.password != PASSWORD and user.check_password(PASSWORD)
+
+
+def test_register_writes_the_users_verification_email_to_the_outbox(redis_client):
+    services.user_register(email="ada@example.com", password=PASSWORD)
+    assert list(VerificationEmail.objects.values_list("user__email", "status")) == [
+        ("ada@example.com", "pending")
+    ]
 
 
 def test_register_rejects_a_weak_password_per_field():
@@ -37,11 +47,43 @@ def test_register_rejects_a_weak_password_per_field():
     assert list(raised.value.message_dict) == ["password"]
 
 
-def test_register_rejects_a_taken_address_in_any_case():
+def test_register_of_a_taken_address_answers_as_a_new_one_would(redis_client):
     verified_user("ada@example.com")
-    with pytest.raises(ValidationError) as raised:
-        services.user_register(email="ADA@example.com", password=PASSWORD)
-    assert list(raised.value.message_dict) == ["email"]
+    assert services.user_register(email="ADA@example.com", password=PASSWORD) == ("ada@example.com")
+
+
+def test_register_of_a_taken_address_creates_nothing(redis_client):
+    verified_user("ada@example.com")
+    services.user_register(email="ada@example.com", password="another-long-passphrase")
+    assert User.objects.get().check_password(PASSWORD)
+
+
+def test_register_of_a_taken_verified_address_sends_nothing(redis_client):
+    verified_user("ada@example.com")
+    services.user_register(email="ada@example.com", password=PASSWORD)
+    assert VerificationEmail.objects.count() == 0
+
+
+def test_register_of_a_taken_unverified_address_sends_its_owner_the_link_again(
+    redis_client, django_capture_on_commit_callbacks
+):
+    User.objects.create_user("ada@example.com", PASSWORD)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.user_register(email="ada@example.com", password="another-long-passphrase")
+    assert redis_client.llen(QUEUE) == 1
+
+
+def test_register_of_a_taken_address_hashes_a_password_as_a_new_account_does(
+    redis_client, settings
+):
+    settings.PASSWORD_HASHERS = ["tests.authentication.counting_hasher.CountingHasher"]
+    CountingHasher.calls = 0
+    services.user_register(email="new@example.com", password=PASSWORD)
+    for_new = CountingHasher.calls
+    verified_user("ada@example.com")
+    CountingHasher.calls = 0
+    services.user_register(email="ada@example.com", password=PASSWORD)
+    assert CountingHasher.calls == for_new
 
 
 def test_register_enqueues_nothing_before_commit(redis_client, django_capture_on_commit_callbacks):
@@ -149,19 +191,3 @@ def test_resend_to_an_unverified_address_enqueues_one_task(
     with django_capture_on_commit_callbacks(execute=True):
         services.verification_email_resend(email="ada@example.com")
     assert redis_client.llen(QUEUE) == 1
-
-
-def test_sending_to_a_verified_user_is_skipped(fake_sendgrid):
-    user = verified_user()
-    assert services.verification_email_send(user_id=user.pk) is False
-
-
-def test_sending_to_a_missing_user_is_skipped(fake_sendgrid):
-    assert services.verification_email_send(user_id=999_999) is False
-
-
-def test_sending_puts_a_verification_link_in_the_email(fake_sendgrid, settings):
-    settings.EMAIL_VERIFICATION_URL = "https://app.example.com/verify"
-    user = User.objects.create_user("ada@example.com", PASSWORD)
-    services.verification_email_send(user_id=user.pk)
-    assert "https://app.example.com/verify?token=" in fake_sendgrid.requests[0].text

@@ -17,8 +17,11 @@ REFERENCE = Path(os.environ.get("BLUEPRINT_REFERENCE_DIR", ROOT.parent / "shared
 BLUEPRINT = yaml.safe_load((ROOT / "render.yaml").read_text())
 
 
-def service(kind: str) -> dict:
-    [found] = [s for s in BLUEPRINT["services"] if s["type"] == kind]
+SERVICE_TYPE = {envspec.WEB: "web", envspec.WORKER: "worker", envspec.SWEEP: "cron"}
+
+
+def service(process: str) -> dict:
+    [found] = [s for s in BLUEPRINT["services"] if s["type"] == SERVICE_TYPE.get(process, process)]
     return found
 
 
@@ -107,7 +110,7 @@ def test_key_value_never_evicts_and_is_private():
     assert (kv["maxmemoryPolicy"], kv["ipAllowList"]) == ("noeviction", [])
 
 
-def test_secret_key_is_generated_once_in_a_group_both_services_read():
+def test_secret_key_is_generated_once_in_a_group_every_process_reads():
     [group] = [
         g
         for g in BLUEPRINT["envVarGroups"]
@@ -118,7 +121,7 @@ def test_secret_key_is_generated_once_in_a_group_both_services_read():
         for s in BLUEPRINT["services"]
         if {"fromGroup": group["name"]} in s.get("envVars", [])
     ]
-    assert readers == ["remosphere-web", "remosphere-worker"]
+    assert readers == ["remosphere-web", "remosphere-worker", "remosphere-sweep"]
 
 
 def test_only_the_worker_holds_the_sendgrid_key():
@@ -141,9 +144,9 @@ def test_every_variable_required_in_production_is_declared(process):
     assert required - keys == set()
 
 
-@pytest.mark.parametrize("kind", ["web", "worker"])
-def test_docker_commands_are_executable_scripts_in_the_repo(kind):
-    script = ROOT / service(kind)["dockerCommand"]
+@pytest.mark.parametrize("process", envspec.PROCESSES)
+def test_docker_commands_are_executable_scripts_in_the_repo(process):
+    script = ROOT / service(process)["dockerCommand"]
     assert script.is_file() and os.access(script, os.X_OK)
 
 
@@ -151,3 +154,8 @@ def test_docker_compose_runs_the_same_entrypoints_as_the_blueprint():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     commands = {kind: compose[kind]["command"] for kind in ("web", "worker")}
     assert commands == {kind: [service(kind)["dockerCommand"]] for kind in ("web", "worker")}
+
+
+def test_docker_compose_runs_the_sweep_entrypoint():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert service(envspec.SWEEP)["dockerCommand"] in compose["sweep"]["command"][-1]

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from authentication.models import User
-from authentication.tasks import send_verification_email
+from authentication import services as accounts
 from tests.conftest import SENDGRID_TEST_KEY
 from tests.support import image, services
 from tests.support.fake_sendgrid import Answer
@@ -25,6 +24,7 @@ pytestmark = [pytest.mark.image, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_UID = 10001
+PASSWORD = "a-long-and-unusual-passphrase"
 
 
 def shutdown_delay(service_type: str) -> int:
@@ -159,8 +159,7 @@ def test_web_exits_cleanly_on_sigterm_within_its_shutdown_delay(web):
 
 
 def test_worker_entrypoint_sends_a_verification_email(worker, fake_sendgrid):
-    user = User.objects.create_user("image@example.com", "a-long-and-unusual-passphrase")
-    send_verification_email.delay(user.pk)
+    accounts.user_register(email="image@example.com", password=PASSWORD)
     [request] = fake_sendgrid.wait_for(1, timeout=60)
     assert request.to == "image@example.com"
 
@@ -171,8 +170,7 @@ def test_worker_processes_run_as_the_app_user(worker):
 
 def test_worker_finishes_its_in_flight_email_on_sigterm_and_exits_0(worker, fake_sendgrid):
     fake_sendgrid.answer_next(Answer(202, delay=3))
-    user = User.objects.create_user("inflight@example.com", "a-long-and-unusual-passphrase")
-    send_verification_email.delay(user.pk)
+    accounts.user_register(email="inflight@example.com", password=PASSWORD)
     fake_sendgrid.wait_for_arrival(1, timeout=60)
 
     os.kill(worker.main_pid("celery"), signal.SIGTERM)

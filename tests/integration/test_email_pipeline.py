@@ -93,7 +93,7 @@ def test_worker_waits_for_retry_after_on_a_sendgrid_429(live_server, fake_sendgr
 
     fake_sendgrid.wait_for(2)
 
-    assert re.search(r"retry 1 in (3\.\d|[4-9]\.\d)s", worker.log), worker.log
+    assert re.search(r"attempt 2 in (3\.\d|[4-9]\.\d)s", worker.log), worker.log
 
 
 def test_worker_does_not_retry_a_sendgrid_400(live_server, fake_sendgrid, start_worker):
