@@ -13,11 +13,12 @@ test: lint  ## Lint, check generated docs, run every test (image build included)
 	$(PY) -m remosphere.envdocs --check
 	$(PY) -m pytest
 
-lint: $(STAMP)  ## ruff, shellcheck, hadolint, and the CI workflow and compose file against their schemas
+lint: $(STAMP)  ## ruff, shellcheck, hadolint, bandit, and the CI workflow and compose file against their schemas
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/shellcheck docker/*.sh .ci/run
 	$(VENV)/bin/hadolint Dockerfile
+	$(VENV)/bin/bandit -q -r remosphere authentication blueprintcheck scripts
 	$(VENV)/bin/check-jsonschema -q --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(VENV)/bin/check-jsonschema -q --builtin-schema vendor.compose-spec docker-compose.yml
 

@@ -149,7 +149,7 @@ def retry_countdown(attempts: int, *, retry_after: float | None = None) -> float
         settings.EMAIL_RETRY_MAX_SECONDS,
         settings.EMAIL_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0),
     )
-    countdown = random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+    countdown = random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security  # nosec B311
     return min(settings.EMAIL_RETRY_MAX_SECONDS, max(countdown, retry_after or 0.0))
 
 

@@ -29,7 +29,7 @@ from remosphere.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
 
-INVALID_TOKEN = "This verification link is invalid or has expired."  # noqa: S105 - a message
+INVALID_TOKEN = "This verification link is invalid or has expired."  # noqa: S105 - a message  # nosec B105
 INVALID_CREDENTIALS = "Invalid email or password."
 EMAIL_NOT_VERIFIED = "Verify your email address before logging in; check your inbox."
 

@@ -31,6 +31,7 @@ VALIDATION_ERROR = OpenApiResponse(description="Per-field validation errors.")
 class RegisterView(APIView):
     permission_classes = (AllowAny,)
     authentication_classes = ()
+    throttle_scope = "register"
 
     @extend_schema(
         request=RegisterInput,
@@ -69,6 +70,7 @@ class VerifyEmailView(APIView):
 class ResendVerificationView(APIView):
     permission_classes = (AllowAny,)
     authentication_classes = ()
+    throttle_scope = "resend"
 
     @extend_schema(request=EmailInput, responses={202: DetailOutput, 400: VALIDATION_ERROR})
     def post(self, request: Request) -> Response:
@@ -80,6 +82,7 @@ class ResendVerificationView(APIView):
 class LoginView(APIView):
     permission_classes = (AllowAny,)
     authentication_classes = ()
+    throttle_scope = "login"
 
     @extend_schema(
         request=LoginInput,

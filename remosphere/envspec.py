@@ -29,6 +29,7 @@ ALL = PROCESSES
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$|^[^@\s<>]+@localhost$")
+_RATE = re.compile(r"^[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)$")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_-]{1,63})*$")
 
 
@@ -43,7 +44,7 @@ class Var:
     name: str
     help: str
     processes: tuple[str, ...]
-    format: str = "string"  # string | url | int | bool | email | hostname | list | choice
+    format: str = "string"  # string | url | int | bool | email | hostname | list | choice | rate
     default: str | None = None
     required: bool = False
     secret: bool = False
@@ -52,6 +53,7 @@ class Var:
     local_schemes: tuple[str, ...] = ()  # url: schemes accepted outside production only
     choices: tuple[str, ...] = ()
     minimum: int | None = None
+    min_length: int | None = None  # string: the shortest value production accepts
     example: str = ""  # a placeholder for .env.example where the default says nothing
     set_by_render: bool = False
 
@@ -66,6 +68,8 @@ class Var:
             return "one of " + ", ".join(self.choices)
         if self.format == "list":
             return "comma-separated list"
+        if self.format == "rate":
+            return "rate such as 10/minute (per second, minute, hour or day)"
         return self.format
 
 
@@ -97,6 +101,7 @@ SPEC: tuple[Var, ...] = (
         required=True,
         secret=True,
         shared=True,
+        min_length=32,
         example="generate with: python -c 'import secrets; print(secrets.token_urlsafe(50))'",
     ),
     Var(
@@ -210,6 +215,36 @@ SPEC: tuple[Var, ...] = (
         (WEB,),
         format="bool",
         default="false",
+    ),
+    Var(
+        "THROTTLE_RATE_REGISTER",
+        "Registrations one client address may make (shared by every web instance).",
+        (WEB,),
+        format="rate",
+        default="10/hour",
+    ),
+    Var(
+        "THROTTLE_RATE_LOGIN",
+        "Login attempts one client address may make.",
+        (WEB,),
+        format="rate",
+        default="10/minute",
+    ),
+    Var(
+        "THROTTLE_RATE_RESEND",
+        "Verification emails one client address may ask to be sent again.",
+        (WEB,),
+        format="rate",
+        default="5/hour",
+    ),
+    Var(
+        "NUM_PROXIES",
+        "Proxies in front of the web that append the client's address to X-Forwarded-For "
+        "(Render's load balancer: 1); rate limits count per that address.",
+        (WEB,),
+        format="int",
+        minimum=0,
+        default="1",
     ),
     Var(
         "EMAIL_VERIFICATION_MAX_AGE",
@@ -369,6 +404,8 @@ def parse(var: Var, raw: str, *, production: bool) -> Any:
     """Convert one raw value; ``ValueError`` says what was expected, never the value."""
     value = raw.strip()
     if var.format == "string":
+        if production and var.min_length and len(raw) < var.min_length:
+            raise ValueError(f"expected at least {var.min_length} characters in production")
         return raw
     if var.format == "int":
         try:
@@ -400,6 +437,10 @@ def parse(var: Var, raw: str, *, production: bool) -> Any:
         return value
     if var.format == "url":
         return _parse_url(var, value, production=production)
+    if var.format == "rate":
+        if not _RATE.match(value):
+            raise ValueError(f"expected a {var.describe_format()}")
+        return value
     raise AssertionError(f"unknown format {var.format!r} for {var.name}")
 
 

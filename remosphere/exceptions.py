@@ -7,12 +7,19 @@ view never builds an error response by hand.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = "The service is briefly unavailable; try again in a moment."
 
 
 class ApplicationError(Exception):
@@ -30,7 +37,26 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_validation_detail(exc))
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"detail": "The request body is too large.", "code": "too_large"},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, DatabaseError):
+        # PostgreSQL unreachable (a restart, a failover): tell the client to retry, and
+        # nothing else; the log says which error it was.
+        logger.error("database error answering %s: %s", _path(context), type(exc).__name__)
+        return Response(
+            {"detail": UNAVAILABLE, "code": "unavailable"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
     return drf_exception_handler(exc, context)
+
+
+def _path(context: dict[str, Any]) -> str:
+    request = context.get("request")
+    return getattr(request, "path", "a request")
 
 
 def _validation_detail(error: DjangoValidationError) -> dict[str, list[str]] | list[str]:

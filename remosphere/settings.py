@@ -8,6 +8,7 @@ broker and emails written as files (``LOCAL_DATA_DIR``). Production mode (``REND
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -25,7 +26,18 @@ except envspec.EnvError as error:
 
 PRODUCTION = envspec.is_production(os.environ)
 DEBUG = not PRODUCTION
-SECRET_KEY = ENV["SECRET_KEY"]
+
+
+def _signing_key(raw: str) -> str:
+    """Django's deploy check wants 50 characters; Render's ``generateValue`` gives 44
+    (256 random bits, base64). A shorter key is stretched with SHA-256, which keeps its
+    entropy; web and worker derive the same key from the same value."""
+    if len(raw) >= 50:
+        return raw
+    return hashlib.sha256(f"remosphere-signing-key:{raw}".encode()).hexdigest()
+
+
+SECRET_KEY = _signing_key(ENV["SECRET_KEY"])
 # Local development keeps its SQLite database, file-system broker and emails here.
 LOCAL_DATA_DIR = BASE_DIR / ENV["LOCAL_DATA_DIR"]
 
@@ -82,6 +94,27 @@ ALLOWED_HOSTS = list(ENV["ALLOWED_HOSTS"])
 if ENV["RENDER_EXTERNAL_HOSTNAME"]:
     ALLOWED_HOSTS.append(ENV["RENDER_EXTERNAL_HOSTNAME"])
 CORS_ALLOWED_ORIGINS = ENV["CORS_ALLOWED_ORIGINS"]
+# The admin (the one page with sessions and CSRF) is served from the Render host name.
+CSRF_TRUSTED_ORIGINS = (
+    [f"https://{ENV['RENDER_EXTERNAL_HOSTNAME']}"] if ENV["RENDER_EXTERNAL_HOSTNAME"] else []
+)
+# Bodies are small JSON documents; anything larger is refused (413) before it is parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024
+X_FRAME_OPTIONS = "DENY"
+# Render's health check reaches the container over plain HTTP on its private network, so
+# these are never redirected to HTTPS (the redirect is on in production, below).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# --- security in production (python manage.py check --deploy: no warnings) --------------
+if PRODUCTION:
+    # Render terminates TLS and forwards the original scheme in X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 
 # --- database --------------------------------------------------------------------------
 DATABASES = {"default": dj_database_url.parse(ENV["DATABASE_URL"], conn_max_age=60)}
@@ -100,6 +133,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "remosphere",
+            # A Redis that does not answer must not hold a request for long.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
@@ -142,6 +177,17 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "remosphere.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Rate limits per client address, counted in the cache (Redis), so every web instance
+    # shares them; a view opts in with throttle_scope. See remosphere/throttling.py.
+    "DEFAULT_THROTTLE_CLASSES": ["remosphere.throttling.ScopedRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "register": ENV["THROTTLE_RATE_REGISTER"],
+        "login": ENV["THROTTLE_RATE_LOGIN"],
+        "resend": ENV["THROTTLE_RATE_RESEND"],
+    },
+    # The client address is the last one the proxies in front of the web add to
+    # X-Forwarded-For (Render's load balancer: one).
+    "NUM_PROXIES": ENV["NUM_PROXIES"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "RemoSphere API",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
+import subprocess  # our own processes, fixed arguments  # nosec B404
 import sys
 import time
 from pathlib import Path
@@ -37,10 +37,10 @@ def main() -> int:
     mail_dir = ROOT / values["LOCAL_DATA_DIR"] / "mail"
 
     python = sys.executable
-    subprocess.run(
+    subprocess.run(  # our own manage.py, no outside input  # nosec B603
         [python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
     )
-    worker = subprocess.Popen(
+    worker = subprocess.Popen(  # our own worker entrypoint  # nosec B603
         [
             python,
             "-m",
@@ -61,7 +61,7 @@ def main() -> int:
         env=env,
         start_new_session=True,
     )
-    web = subprocess.Popen(
+    web = subprocess.Popen(  # our own manage.py runserver  # nosec B603
         [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
         cwd=ROOT,
         env=env,

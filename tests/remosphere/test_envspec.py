@@ -107,10 +107,23 @@ def test_sqlite_is_accepted_locally():
         ("DJANGO_ENV", "staging"),
         ("LOG_LEVEL", "LOUD"),
         ("REDIS_URL", "redis://kv:port"),
+        ("THROTTLE_RATE_LOGIN", "ten per minute"),
+        ("THROTTLE_RATE_LOGIN", "10/fortnight"),
     ],
 )
 def test_malformed_value_is_a_problem(name, value):
     assert names(envspec.check({name: value}, None)) == [name]
+
+
+def test_a_short_secret_key_is_refused_in_production():
+    assert names(envspec.check({**COMPLETE_WEB, "SECRET_KEY": "short-key"}, "web")) == [
+        "SECRET_KEY"
+    ]
+
+
+def test_a_key_as_long_as_renders_generated_ones_is_accepted_in_production():
+    # generateValue: 256 random bits, base64-encoded: 44 characters.
+    assert envspec.check({**COMPLETE_WEB, "SECRET_KEY": "k" * 44}, "web") == []
 
 
 def test_problem_messages_never_contain_the_value():

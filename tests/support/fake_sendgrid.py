@@ -46,6 +46,9 @@ class FakeSendGrid:
         self.arrivals = 0  # requests received, including those not yet answered
         self._script: deque[Answer] = deque()
         self._changed = threading.Condition()
+        # Set by reset(): a request still held (Answer.delay) is let go, and not recorded,
+        # so a held request never reaches into the next test.
+        self._released = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -64,6 +67,8 @@ class FakeSendGrid:
 
     def reset(self) -> None:
         with self._changed:
+            self._released.set()
+            self._released = threading.Event()
             self.requests.clear()
             self._script.clear()
             self.arrivals = 0
@@ -92,16 +97,19 @@ class FakeSendGrid:
             if not self._changed.wait_for(lambda: self.arrivals >= count, timeout):
                 raise AssertionError(f"expected {count} request(s) within {timeout}s")
 
-    def _next_answer(self) -> Answer:
+    def _next_answer(self) -> tuple[Answer, threading.Event]:
         with self._changed:
             self.arrivals += 1
             self._changed.notify_all()
-            return self._script.popleft() if self._script else Answer()
+            return (self._script.popleft() if self._script else Answer()), self._released
 
-    def _record(self, request: Request) -> None:
+    def _record(self, request: Request, released: threading.Event) -> bool:
         with self._changed:
+            if released.is_set():
+                return False
             self.requests.append(request)
             self._changed.notify_all()
+            return True
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -118,10 +126,11 @@ class FakeSendGrid:
                     body = json.loads(raw)
                 except ValueError:
                     return self._reply(Answer(400, {"errors": [{"message": "bad JSON"}]}))
-                answer = fake._next_answer()
-                time.sleep(answer.delay)
-                fake._record(Request(self.path, self.headers["Authorization"], body, answer.status))
-                self._reply(answer)
+                answer, released = fake._next_answer()
+                released.wait(answer.delay)
+                request = Request(self.path, self.headers["Authorization"], body, answer.status)
+                if fake._record(request, released):
+                    self._reply(answer)
 
             def _reply(self, answer: Answer) -> None:
                 payload = json.dumps(answer.body).encode() if answer.body else b""

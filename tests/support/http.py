@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -13,6 +13,7 @@ from typing import Any
 class Reply:
     status: int
     json: Any
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def call(method: str, url: str, body: Any = None, *, token: str | None = None) -> Reply:
@@ -25,9 +26,9 @@ def call(method: str, url: str, body: Any = None, *, token: str | None = None) -
         request.add_header("Authorization", f"Token {token}")
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            return Reply(response.status, _json(response.read()))
+            return Reply(response.status, _json(response.read()), dict(response.headers))
     except urllib.error.HTTPError as error:
-        return Reply(error.code, _json(error.read()))
+        return Reply(error.code, _json(error.read()), dict(error.headers))
 
 
 def _json(raw: bytes) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -26,6 +27,7 @@ class WorkerProcess:
             },
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so kill() takes the pool too
         )
 
     @property
@@ -44,7 +46,15 @@ class WorkerProcess:
             time.sleep(0.1)
         raise AssertionError(f"the worker was not ready within {timeout}s:\n{self.log}")
 
+    def kill(self) -> None:
+        """SIGKILL the whole worker, pool processes included, as Render does after the
+        shutdown delay: nothing gets to clean up."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
     def stop(self, timeout: float = 30.0) -> int:
+        if self._log.closed:
+            return self.process.returncode
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:

@@ -1,0 +1,278 @@
+"""Every fault the email pipeline must survive, caused for real: a worker killed or
+stopped mid-send, Redis down at registration, SendGrid failing, PostgreSQL unreachable, a
+burst on two workers. Each test says how it causes its fault (docs/RELIABILITY.md)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import yaml
+
+from authentication.models import VerificationEmail
+from authentication.tasks import send_verification_email
+from tests.conftest import SENDGRID_TEST_KEY
+from tests.support.fake_sendgrid import Answer
+from tests.support.http import call
+from tests.support.redis_server import RedisServer
+from tests.support.tcp_proxy import TcpProxy
+from tests.support.web import WebProcess
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "a-long-and-unusual-passphrase"
+Status = VerificationEmail.Status
+
+
+def register(base_url: str, email: str) -> int:
+    body = {"email": email, "password": PASSWORD}
+    return call("POST", f"{base_url}/api/auth/register", body).status
+
+
+def status_of(email: str) -> str:
+    return VerificationEmail.objects.get(user__email=email).status
+
+
+def sweep(env: dict[str, str]) -> str:
+    """Run the sweep as Render's cron job does, through its entrypoint; ``--stale-after 0``
+    so a test need not wait the production threshold."""
+    bin_dir = str(Path(sys.executable).parent)
+    result = subprocess.run(
+        ["docker/sweep-entrypoint.sh", "--stale-after", "0"],
+        cwd=ROOT,
+        env={**env, "PATH": f"{bin_dir}:{env['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def worker_shutdown_delay() -> int:
+    blueprint = yaml.safe_load((ROOT / "render.yaml").read_text())
+    [worker] = [s for s in blueprint["services"] if s["type"] == "worker"]
+    return worker["maxShutdownDelaySeconds"]
+
+
+def eventually(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.fixture
+def start_web(tmp_path) -> Iterator[Callable[..., WebProcess]]:
+    webs: list[WebProcess] = []
+
+    def start(env: dict[str, str]) -> WebProcess:
+        web = WebProcess(env, tmp_path / f"web-{len(webs)}.log")
+        webs.append(web)
+        return web.wait_ready()
+
+    yield start
+    for web in webs:
+        web.stop()
+        print(f"--- {web.log_path.name} ---\n{web.log}")
+
+
+@pytest.fixture
+def private_redis() -> Iterator[RedisServer]:
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def database_proxy(worker_env) -> Iterator[TcpProxy]:
+    parts = urlsplit(worker_env["DATABASE_URL"])
+    proxy = TcpProxy(parts.hostname, parts.port)
+    yield proxy
+    proxy.close()
+
+
+def through(proxy: TcpProxy, url: str) -> str:
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit(":", 1)[0] + f":{proxy.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+# --- 1. SIGKILL mid-send ---------------------------------------------------------------
+
+
+def test_worker_killed_mid_send_is_replaced_and_the_email_sent_once(
+    live_server, fake_sendgrid, start_worker, worker_env
+):
+    # Short task limits, so the dead worker's claim on the row (hard limit + margin)
+    # expires within the test.
+    limits = {"CELERY_TASK_SOFT_TIME_LIMIT": "4", "CELERY_TASK_TIME_LIMIT": "5"}
+    fake_sendgrid.answer_next(Answer(202, delay=120))  # holds the first send
+    doomed = start_worker(**limits)
+    register(live_server.url, "killed@example.com")
+    fake_sendgrid.wait_for_arrival(1)
+    doomed.kill()  # SIGKILL, pool included: nothing acknowledges or cleans up
+
+    start_worker(**limits)
+    claim = VerificationEmail.objects.get(user__email="killed@example.com").claimed_until
+    eventually(lambda: time.time() > claim.timestamp() + 1, timeout=60)
+    sweep(worker_env)
+    fake_sendgrid.wait_for(1)
+    # The killed worker's message, never acknowledged, comes back once Redis's visibility
+    # timeout passes (an hour); enqueue it again now, as that redelivery would.
+    user_id = VerificationEmail.objects.get(user__email="killed@example.com").user_id
+    send_verification_email.delay(user_id)
+    sweep(worker_env)  # and the sweep runs again: the row is sent, nothing more goes out
+    time.sleep(2)
+
+    assert (status_of("killed@example.com"), fake_sendgrid.arrivals) == (Status.SENT, 2)
+
+
+# --- 2. SIGTERM mid-send ---------------------------------------------------------------
+
+
+def test_worker_stopped_mid_send_finishes_the_email_and_exits_0(
+    live_server, fake_sendgrid, start_worker
+):
+    fake_sendgrid.answer_next(Answer(202, delay=3))
+    worker = start_worker()
+    register(live_server.url, "stopped@example.com")
+    fake_sendgrid.wait_for_arrival(1)
+
+    code = worker.stop(timeout=worker_shutdown_delay())
+
+    assert (code, status_of("stopped@example.com")) == (0, Status.SENT)
+
+
+# --- 3. Redis down at registration -------------------------------------------------------
+
+
+def test_registration_while_redis_is_down_answers_201_and_is_sent_after_it_returns(
+    fake_sendgrid, start_worker, start_web, worker_env, private_redis
+):
+    env = {**worker_env, "REDIS_URL": private_redis.url}
+    web = start_web(env)
+    start_worker(REDIS_URL=private_redis.url)
+    private_redis.stop()
+
+    answered = register(web.url, "redisdown@example.com")
+    private_redis.start()  # empty: whatever was queued before is gone
+    sweep(env)
+    [request] = fake_sendgrid.wait_for(1, timeout=60)
+
+    assert (answered, request.to) == (201, "redisdown@example.com")
+
+
+# --- 4. SendGrid failing -----------------------------------------------------------------
+
+
+def test_a_sendgrid_timeout_is_retried_until_delivered(live_server, fake_sendgrid, start_worker):
+    fake_sendgrid.answer_next(Answer(202, delay=3))  # longer than SENDGRID_TIMEOUT
+    start_worker(SENDGRID_TIMEOUT="1")
+    register(live_server.url, "slow@example.com")
+    eventually(lambda: fake_sendgrid.arrivals >= 2)
+    assert eventually(lambda: status_of("slow@example.com") == Status.SENT)
+
+
+@pytest.mark.parametrize("refusal", [400, 401, 403])
+def test_a_sendgrid_refusal_marks_the_email_failed_without_retrying(
+    live_server, fake_sendgrid, start_worker, refusal
+):
+    fake_sendgrid.answer_next(Answer(refusal, {"errors": [{"message": f"refused {refusal}"}]}))
+    start_worker()
+    register(live_server.url, "refused@example.com")
+    eventually(lambda: status_of("refused@example.com") == Status.FAILED)
+    time.sleep(2)  # time for a retry that must not come
+    email = VerificationEmail.objects.get(user__email="refused@example.com")
+    assert (email.status, email.last_error, fake_sendgrid.arrivals) == (
+        Status.FAILED,
+        f"SendGrid refused the email ({refusal}): refused {refusal}",
+        1,
+    )
+
+
+def test_the_api_key_never_reaches_a_log_line_or_the_outbox(
+    live_server, fake_sendgrid, start_worker
+):
+    fake_sendgrid.answer_next(
+        Answer(500, {"errors": [{"message": f"echoing {SENDGRID_TEST_KEY}"}]}),
+        Answer(401, {"errors": [{"message": f"bad key {SENDGRID_TEST_KEY}"}]}),
+    )
+    worker = start_worker()
+    register(live_server.url, "leak@example.com")
+    eventually(lambda: status_of("leak@example.com") == Status.FAILED)
+    last_error = VerificationEmail.objects.get().last_error
+    assert SENDGRID_TEST_KEY not in worker.log + last_error
+
+
+# --- 5. PostgreSQL unreachable ------------------------------------------------------------
+
+
+def test_readyz_answers_503_while_postgres_is_unreachable_and_200_after(
+    start_web, worker_env, database_proxy
+):
+    web = start_web(
+        {**worker_env, "DATABASE_URL": through(database_proxy, worker_env["DATABASE_URL"])}
+    )
+    database_proxy.cut()
+    down = call("GET", f"{web.url}/readyz")
+    database_proxy.restore()
+    up = call("GET", f"{web.url}/readyz")
+    assert (down.status, down.json["checks"]["database"], up.status) == (503, "unreachable", 200)
+
+
+def test_the_api_answers_503_not_500_while_postgres_is_unreachable(
+    start_web, worker_env, database_proxy
+):
+    web = start_web(
+        {**worker_env, "DATABASE_URL": through(database_proxy, worker_env["DATABASE_URL"])}
+    )
+    database_proxy.cut()
+    reply = call(
+        "POST", f"{web.url}/api/auth/register", {"email": "a@example.com", "password": PASSWORD}
+    )
+    assert (reply.status, reply.json["code"]) == (503, "unavailable")
+
+
+def test_worker_retries_while_postgres_is_unreachable_and_sends_when_it_returns(
+    fake_sendgrid, start_worker, worker_env, database_proxy
+):
+    from authentication import services as accounts
+
+    start_worker(DATABASE_URL=through(database_proxy, worker_env["DATABASE_URL"]))
+    database_proxy.cut()
+    accounts.user_register(email="dbdown@example.com", password=PASSWORD)  # enqueued on commit
+    time.sleep(3)  # the worker takes the task, fails to reach the database, waits to retry
+    sent_while_down = fake_sendgrid.arrivals
+    database_proxy.restore()
+    [request] = fake_sendgrid.wait_for(1, timeout=60)
+    assert (sent_while_down, request.to) == (0, "dbdown@example.com")
+
+
+# --- 6. A burst on two workers -------------------------------------------------------------
+
+
+def test_a_burst_of_registrations_on_two_workers_sends_each_email_exactly_once(
+    live_server, fake_sendgrid, start_worker
+):
+    addresses = [f"burst{n}@example.com" for n in range(24)]
+    fake_sendgrid.answer_next(*[Answer(202, delay=0.05)] * len(addresses))
+    start_worker()
+    start_worker()
+    for address in addresses:
+        register(live_server.url, address)
+    fake_sendgrid.wait_for(len(addresses), timeout=120)
+    time.sleep(2)  # a duplicate would arrive now
+    sent = sorted(r.to for r in fake_sendgrid.requests)
+    assert (sent, set(VerificationEmail.objects.values_list("status", flat=True))) == (
+        sorted(addresses),
+        {Status.SENT},
+    )

@@ -1,0 +1,66 @@
+"""A real web process: docker/web-entrypoint.sh starting Gunicorn, as in production, for
+the tests that need the web on its own Redis or database connection."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.support.http import call
+from tests.support.redis_server import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class WebProcess:
+    def __init__(self, env: dict[str, str], log_path: Path):
+        self.port = free_port()
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        bin_dir = str(Path(sys.executable).parent)
+        self.process = subprocess.Popen(
+            ["docker/web-entrypoint.sh"],
+            cwd=ROOT,
+            env={
+                **env,
+                "PATH": f"{bin_dir}:{env.get('PATH', '')}",
+                "PORT": str(self.port),
+                "WEB_CONCURRENCY": "1",
+            },
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self, timeout: float = 30.0) -> WebProcess:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"the web exited with {self.process.returncode}:\n{self.log}")
+            try:
+                if call("GET", f"{self.url}/healthz").status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"the web did not answer /healthz within {timeout}s:\n{self.log}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
