@@ -29,7 +29,7 @@ COPY . /app
 # collectstatic needs settings in production mode; these placeholders are not secrets and
 # exist only for this command: the services get their real values from Render.
 RUN DJANGO_ENV=production \
-    SECRET_KEY=collectstatic-build-placeholder \
+    SECRET_KEY=collectstatic-build-placeholder-not-a-secret \
     DATABASE_URL=postgresql://build@localhost/build \
     REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput -v 0 \

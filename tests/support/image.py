@@ -56,7 +56,13 @@ def missing_tools() -> list[str]:
 
 
 def _run(*command: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(command, check=True, capture_output=True, text=True, **kwargs)
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(command[:4])}... exited {result.returncode}:\n"
+            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
+    return result
 
 
 def _image_exists(name: str) -> bool:
