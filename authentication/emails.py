@@ -81,7 +81,8 @@ def verification_email_deliver(*, user_id: int) -> Delivery:
     now = timezone.now()
     with transaction.atomic():
         email = (
-            VerificationEmail.objects.select_for_update()
+            # Lock the outbox row only, not the user's (a verification may be updating it).
+            VerificationEmail.objects.select_for_update(of=("self",))
             .select_related("user")
             .filter(user_id=user_id, status__in=VerificationEmail.OPEN)
             .first()

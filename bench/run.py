@@ -15,11 +15,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import common, image, report, validator
+from bench import cold_start, common, image, layouts, memory, pipeline, report, scaling, validator
 
-SECTIONS: dict[str, Callable[..., dict[str, Any] | None]] = {
-    "image": image.run,
-    "validator": validator.run,
+# Section name -> (function, key in results.json; None: the section's keys go top level).
+SECTIONS: dict[str, tuple[Callable[..., Any], str | None]] = {
+    "image": (image.run, "image"),
+    "validator": (validator.run, "validator"),
+    "pipeline": (pipeline.run, "pipeline"),
+    "scaling": (scaling.run, "scaling"),
+    "memory": (memory.run, "memory_mb"),
+    "cold-start": (cold_start.run, "cold_start_s"),
+    "layouts": (layouts.run, None),
 }
 
 
@@ -38,11 +44,15 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         started = time.monotonic()
         print(f"bench: {name}...", file=sys.stderr, flush=True)
-        figures = SECTIONS[name](smoke=args.smoke)
+        function, key = SECTIONS[name]
+        figures = function(smoke=args.smoke)
         if figures is None:
             print(f"bench: {name} skipped", file=sys.stderr)
             continue
-        results[name] = figures
+        if key is None:
+            results.update(figures)
+        else:
+            results[key] = figures
         print(f"bench: {name} done in {time.monotonic() - started:.0f}s", file=sys.stderr)
     results["machine"] = common.machine()
     results["smoke"] = args.smoke

@@ -29,6 +29,7 @@ class Request:
     authorization: str
     body: dict
     answered: int
+    arrived: float = 0.0  # time.time() when the request arrived (before any delay)
 
     @property
     def to(self) -> str:
@@ -45,6 +46,7 @@ class FakeSendGrid:
         self.requests: list[Request] = []
         self.arrivals = 0  # requests received, including those not yet answered
         self._script: deque[Answer] = deque()
+        self._default = Answer()
         self._changed = threading.Condition()
         # Set by reset(): a request still held (Answer.delay) is let go, and not recorded,
         # so a held request never reaches into the next test.
@@ -69,9 +71,15 @@ class FakeSendGrid:
         with self._changed:
             self._released.set()
             self._released = threading.Event()
+            self._default = Answer()
             self.requests.clear()
             self._script.clear()
             self.arrivals = 0
+
+    def answer_always(self, answer: Answer) -> None:
+        """Answer every request with ``answer`` from now on (the benchmarks' latency)."""
+        with self._changed:
+            self._default = answer
 
     def answer_next(self, *answers: Answer) -> None:
         """Answer the next requests with these, then 202 again."""
@@ -101,7 +109,7 @@ class FakeSendGrid:
         with self._changed:
             self.arrivals += 1
             self._changed.notify_all()
-            return (self._script.popleft() if self._script else Answer()), self._released
+            return (self._script.popleft() if self._script else self._default), self._released
 
     def _record(self, request: Request, released: threading.Event) -> bool:
         with self._changed:
@@ -126,9 +134,12 @@ class FakeSendGrid:
                     body = json.loads(raw)
                 except ValueError:
                     return self._reply(Answer(400, {"errors": [{"message": "bad JSON"}]}))
+                arrived = time.time()
                 answer, released = fake._next_answer()
                 released.wait(answer.delay)
-                request = Request(self.path, self.headers["Authorization"], body, answer.status)
+                request = Request(
+                    self.path, self.headers["Authorization"], body, answer.status, arrived
+                )
                 if fake._record(request, released):
                     self._reply(answer)
 

@@ -25,10 +25,10 @@ class WebProcess:
             ["docker/web-entrypoint.sh"],
             cwd=ROOT,
             env={
+                "WEB_CONCURRENCY": "1",  # one Gunicorn process is enough for a test
                 **env,
                 "PATH": f"{bin_dir}:{env.get('PATH', '')}",
                 "PORT": str(self.port),
-                "WEB_CONCURRENCY": "1",
             },
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -1,0 +1,318 @@
+"""The real stack the pipeline benchmarks run: a PostgreSQL database of their own, Redis
+database 13, Gunicorn through docker/web-entrypoint.sh, Celery workers through
+docker/worker-entrypoint.sh, and the local SendGrid with a set response latency.
+
+Production mode (RENDER=true), as on Render; requests carry X-Forwarded-Proto: https as
+Render's proxy sets it. Also: how much memory a process tree takes (PSS and RSS), and a
+client that registers users and reads their outbox rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import redis
+from celery import Celery
+
+from bench.common import ROOT
+from tests.support import services
+from tests.support.fake_sendgrid import Answer, FakeSendGrid
+from tests.support.web import WebProcess
+from tests.support.worker import WorkerProcess
+
+DATABASE = "remosphere_bench"
+REDIS_URL = "redis://127.0.0.1:6379/13"
+SENDGRID_KEY = "SG.bench-key"
+PASSWORD = "a-long-and-unusual-passphrase"
+TASK = "authentication.send_verification_email"
+QUEUE = "remosphere"
+
+
+@contextlib.contextmanager
+def pinned(cpus: set[int] | None) -> Iterator[None]:
+    """Processes started inside inherit this CPU set (an emulated container's CPU)."""
+    if cpus is None:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+class Stack:
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.database_url = services.database_url(DATABASE)
+        self.sendgrid = FakeSendGrid(api_key=SENDGRID_KEY).start()
+        self.env = {
+            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+            "RENDER": "true",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": REDIS_URL,
+            "SENDGRID_API_KEY": SENDGRID_KEY,
+            "SENDGRID_API_HOST": self.sendgrid.host,
+            "DEFAULT_FROM_EMAIL": "no-reply@example.com",
+            "EMAIL_VERIFICATION_URL": "https://app.example.com/verify",
+            "LOG_LEVEL": "INFO",  # production's default; the worker says "ready" at INFO
+            "THROTTLE_RATE_REGISTER": "1000000/minute",
+            "THROTTLE_RATE_LOGIN": "1000000/minute",
+            "THROTTLE_RATE_RESEND": "1000000/minute",
+        }
+        self._processes: list[WebProcess | WorkerProcess] = []
+        self._celery = Celery(broker=REDIS_URL)
+        self._create_database()
+
+    # --- data --------------------------------------------------------------------------
+
+    def _create_database(self) -> None:
+        admin = services.database_url("postgres")
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{DATABASE}"')
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+        )
+
+    def reset_data(self) -> None:
+        """Empty the accounts, the outbox, the queue and the local SendGrid's record."""
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            conn.execute(
+                "TRUNCATE authentication_verificationemail, authtoken_token, "
+                "authentication_user CASCADE"
+            )
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        self.sendgrid.reset()
+
+    def create_pending_emails(self, count: int) -> list[int]:
+        """``count`` unverified users with a pending email each, straight into the database
+        (no password hashing: what is measured is the workers)."""
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            rows = conn.execute(
+                "INSERT INTO authentication_user (password, is_superuser, email, is_active, "
+                "is_staff, date_joined) SELECT '!', false, 'bulk' || n || '@example.com', true, "
+                "false, now() FROM generate_series(1, %s) AS n RETURNING id",
+                (count,),
+            ).fetchall()
+            ids = [row[0] for row in rows]
+            conn.execute(
+                "INSERT INTO authentication_verificationemail (user_id, status, attempts, "
+                "next_attempt_at, created_at, last_error) "
+                "SELECT id, 'pending', 0, now(), now(), '' FROM unnest(%s::bigint[]) AS id",
+                (ids,),
+            )
+        return ids
+
+    def enqueue(self, user_ids: list[int]) -> None:
+        for user_id in user_ids:
+            self._celery.send_task(TASK, args=[user_id], queue=QUEUE)
+
+    def committed_at(self) -> dict[str, float]:
+        """When each outbox row was written (just before its transaction committed)."""
+        with psycopg.connect(self.database_url) as conn:
+            rows = conn.execute(
+                "SELECT u.email, extract(epoch FROM e.created_at) FROM "
+                "authentication_verificationemail e JOIN authentication_user u ON u.id = e.user_id"
+            ).fetchall()
+        return {email: float(at) for email, at in rows}
+
+    def api_token(self) -> str:
+        """A verified user's API token, for requests that exercise the database."""
+        key = secrets.token_hex(20)
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            [(user_id,)] = conn.execute(
+                "INSERT INTO authentication_user (password, is_superuser, email, is_active, "
+                "is_staff, date_joined, email_verified_at) VALUES ('!', false, %s, true, false, "
+                "now(), now()) RETURNING id",
+                (f"token-{key[:8]}@example.com",),
+            ).fetchall()
+            conn.execute(
+                "INSERT INTO authtoken_token (key, user_id, created) VALUES (%s, %s, now())",
+                (key, user_id),
+            )
+        return key
+
+    # --- processes -----------------------------------------------------------------------
+
+    def start_web(self, *, cpus: set[int] | None = None, **env: str) -> WebProcess:
+        with pinned(cpus):
+            web = WebProcess({**self.env, **env}, self._log("web"))
+        self._processes.append(web)
+        return web.wait_ready(timeout=60)
+
+    def start_worker(
+        self, instance: int = 0, *, concurrency: int = 2, cpus: set[int] | None = None
+    ) -> WorkerProcess:
+        env = {**self.env, "RENDER_INSTANCE_ID": f"bench-{instance}"}
+        with pinned(cpus):
+            worker = WorkerProcess(env, self._log("worker"), concurrency=concurrency)
+        self._processes.append(worker)
+        return worker.wait_ready(timeout=60)
+
+    def stop_workers(self) -> None:
+        for process in [p for p in self._processes if isinstance(p, WorkerProcess)]:
+            process.stop()
+            self._processes.remove(process)
+
+    def start_supervisor(self, *, cpus: set[int] | None = None) -> subprocess.Popen:
+        """The old layout: Gunicorn and Celery in one container under supervisord."""
+        config = ROOT / "bench" / "baselines" / "supervisord.conf"
+        env = {
+            **self.env,
+            "PORT": str(_free_port()),
+            "ROOT": str(ROOT),
+            "BENCH_DIR": str(self.workdir),
+            "WEB_CONCURRENCY": "2",
+        }
+        with pinned(cpus):
+            process = subprocess.Popen(
+                [str(Path(sys.executable).parent / "supervisord"), "-n", "-c", str(config)],
+                cwd=ROOT,
+                env=env,
+                stdout=self._log("supervisord").open("wb"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        process.web_url = f"http://127.0.0.1:{env['PORT']}"  # type: ignore[attr-defined]
+        return process
+
+    def _log(self, name: str) -> Path:
+        return self.workdir / f"{name}-{len(self._processes)}-{time.monotonic_ns()}.log"
+
+    def stop(self) -> None:
+        for process in reversed(self._processes):
+            process.stop()
+        self._processes.clear()
+
+    def close(self) -> None:
+        self.stop()
+        self.sendgrid.stop()
+
+    def set_sendgrid_latency(self, seconds: float) -> None:
+        self.sendgrid.answer_always(Answer(202, delay=seconds))
+
+
+def _free_port() -> int:
+    from tests.support.redis_server import free_port
+
+    return free_port()
+
+
+# --- HTTP ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Timed:
+    status: int
+    seconds: float
+
+
+def request(
+    method: str, url: str, body: Any = None, *, token: str | None = None, timeout: float = 60
+) -> Timed:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - local URLs
+    req.add_header("X-Forwarded-Proto", "https")  # as Render's proxy sends it
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Token {token}")
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:  # noqa: S310
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    return Timed(status, time.perf_counter() - started)
+
+
+def wait_for_emails(stack: Stack, count: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(stack.sendgrid.requests) >= count:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+# --- memory ---------------------------------------------------------------------------------
+
+
+def _tree(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(children.get(current, []))
+    return found
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """PSS (pages shared between the forked processes counted once, split between them)
+    and RSS of ``pid`` and every descendant, in MB."""
+    pss = rss = 0
+    for member in _tree(pid):
+        try:
+            text = Path(f"/proc/{member}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("Pss:"):
+                pss += int(line.split()[1])
+            elif line.startswith("Rss:"):
+                rss += int(line.split()[1])
+    return {"pss": pss / 1024, "rss": rss / 1024}
+
+
+class PeakMemory:
+    """Samples a process tree's memory in the background; ``peak`` is the highest PSS."""
+
+    def __init__(self, pid: int, interval: float = 0.25):
+        self.pid, self.interval = pid, interval
+        self.peak = {"pss": 0.0, "rss": 0.0}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            now = memory_mb(self.pid)
+            if now["pss"] > self.peak["pss"]:
+                self.peak = now
+            self._stop.wait(self.interval)
