@@ -29,7 +29,7 @@ import redis
 from celery import Celery
 
 from bench.common import ROOT
-from tests.support import services
+from tests.support import processes, services
 from tests.support.fake_sendgrid import Answer, FakeSendGrid
 from tests.support.web import WebProcess
 from tests.support.worker import WorkerProcess
@@ -259,28 +259,11 @@ def wait_for_emails(stack: Stack, count: int, timeout: float) -> bool:
 # --- memory ---------------------------------------------------------------------------------
 
 
-def _tree(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, stack = [], [pid]
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        stack.extend(children.get(current, []))
-    return found
-
-
 def memory_mb(pid: int) -> dict[str, float]:
     """PSS (pages shared between the forked processes counted once, split between them)
     and RSS of ``pid`` and every descendant, in MB."""
     pss = rss = 0
-    for member in _tree(pid):
+    for member in processes.tree(pid):
         try:
             text = Path(f"/proc/{member}/smaps_rollup").read_text()
         except OSError:

@@ -7,13 +7,14 @@ variables (``RENDER``, a production ``DATABASE_URL``...) never leak into a test.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from remosphere import envspec
 from tests.support import services
 from tests.support.fake_sendgrid import FakeSendGrid
+from tests.support.web import WebProcess
 
 SENDGRID_TEST_KEY = "SG.test-key-never-logged"
 
@@ -63,6 +64,23 @@ def fake_sendgrid(fake_sendgrid_server: FakeSendGrid, settings) -> Iterator[Fake
     fake_sendgrid_server.reset()
     yield fake_sendgrid_server
     fake_sendgrid_server.reset()
+
+
+@pytest.fixture
+def start_web(tmp_path) -> Iterator[Callable[[dict[str, str]], WebProcess]]:
+    """Start real web processes (Gunicorn through docker/web-entrypoint.sh) with the
+    environment given; each is stopped, and its log shown, after the test."""
+    webs: list[WebProcess] = []
+
+    def start(env: dict[str, str]) -> WebProcess:
+        web = WebProcess(env, tmp_path / f"web-{len(webs)}.log")
+        webs.append(web)
+        return web.wait_ready()
+
+    yield start
+    for web in webs:
+        web.stop()
+        print(f"--- {web.log_path.name} ---\n{web.log}")
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -21,7 +21,6 @@ from tests.support.fake_sendgrid import Answer
 from tests.support.http import call
 from tests.support.redis_server import RedisServer
 from tests.support.tcp_proxy import TcpProxy
-from tests.support.web import WebProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -68,21 +67,6 @@ def eventually(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.2)
     return False
-
-
-@pytest.fixture
-def start_web(tmp_path) -> Iterator[Callable[..., WebProcess]]:
-    webs: list[WebProcess] = []
-
-    def start(env: dict[str, str]) -> WebProcess:
-        web = WebProcess(env, tmp_path / f"web-{len(webs)}.log")
-        webs.append(web)
-        return web.wait_ready()
-
-    yield start
-    for web in webs:
-        web.stop()
-        print(f"--- {web.log_path.name} ---\n{web.log}")
 
 
 @pytest.fixture

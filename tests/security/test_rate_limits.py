@@ -3,8 +3,6 @@ that every web instance shares them. Real Gunicorn processes, the real Redis."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 
 from tests.support import services
@@ -22,25 +20,16 @@ BODIES = {
 
 
 @pytest.fixture
-def start_web(tmp_path, redis_client) -> Iterator[Callable[..., WebProcess]]:
+def limited_env(redis_client) -> dict[str, str]:
+    """Every limited endpoint at 2 requests a minute, counted in the tests' Redis."""
     from django.db import connection
 
-    env = {
+    return {
         "PATH": "/usr/bin:/bin",
         "DATABASE_URL": services.database_url(connection.settings_dict["NAME"]),
         "REDIS_URL": services.REDIS_URL,
         **{f"THROTTLE_RATE_{scope}": "2/minute" for scope in ("REGISTER", "LOGIN", "RESEND")},
     }
-    webs: list[WebProcess] = []
-
-    def start() -> WebProcess:
-        web = WebProcess(env, tmp_path / f"web-{len(webs)}.log")
-        webs.append(web)
-        return web.wait_ready()
-
-    yield start
-    for web in webs:
-        web.stop()
 
 
 def post(web: WebProcess, endpoint: str):
@@ -48,16 +37,16 @@ def post(web: WebProcess, endpoint: str):
 
 
 @pytest.mark.parametrize("endpoint", sorted(BODIES))
-def test_a_client_over_the_limit_gets_429_with_retry_after(start_web, endpoint):
-    web = start_web()
+def test_a_client_over_the_limit_gets_429_with_retry_after(start_web, limited_env, endpoint):
+    web = start_web(limited_env)
     post(web, endpoint)
     post(web, endpoint)
     third = post(web, endpoint)
     assert (third.status, int(third.headers["Retry-After"]) > 0) == (429, True)
 
 
-def test_the_limit_is_shared_by_every_web_instance(start_web):
-    first, second = start_web(), start_web()
+def test_the_limit_is_shared_by_every_web_instance(start_web, limited_env):
+    first, second = start_web(limited_env), start_web(limited_env)
     post(first, "login")
     post(first, "login")
     assert post(second, "login").status == 429

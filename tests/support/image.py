@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support import processes
 
 ROOT = Path(__file__).resolve().parents[2]
 STORAGE = ["--storage-driver", "vfs"]
@@ -150,18 +151,6 @@ def image_config(field: str) -> str:
     ).stdout.strip()
 
 
-def _children() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    return children
-
-
 def _cmdline(pid: int) -> list[str]:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().decode().rstrip("\0").split("\0")
@@ -194,7 +183,7 @@ class ContainerProcess:
     def main_pid(self, program: str, timeout: float = 30) -> int:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            tree = _children()
+            tree = processes.children()
             stack = list(tree.get(self.process.pid, []))
             while stack:
                 pid = stack.pop()
@@ -216,13 +205,7 @@ class ContainerProcess:
             self._log.close()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        processes.terminate(self.process)
         if not self._log.closed:
             self._log.close()
 

@@ -3,12 +3,12 @@ the tests that need the web on its own Redis or database connection."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from tests.support import processes
 from tests.support.http import call
 from tests.support.redis_server import free_port
 
@@ -56,11 +56,5 @@ class WebProcess:
         raise AssertionError(f"the web did not answer /healthz within {timeout}s:\n{self.log}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        processes.terminate(self.process)
         self._log.close()
