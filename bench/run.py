@@ -2,6 +2,7 @@
 
 python -m bench.run                  # every section (make bench)
 python -m bench.run --only validator # one section; the others keep their last figures
+python -m bench.run --render         # rewrite the page from bench/results.json alone
 python -m bench.run --smoke --results /tmp/r.json --doc /tmp/B.md
                                      # tiny counts, so the code cannot rot (the tests)
 """
@@ -35,7 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny counts; figures mean nothing")
     parser.add_argument("--results", type=Path, default=common.RESULTS)
     parser.add_argument("--doc", type=Path, default=report.DOC)
+    parser.add_argument(
+        "--render", action="store_true", help="only rewrite the page from the results file"
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        args.doc.write_text(report.render(common.load_results(args.results)))
+        return 0
     names = args.only.split(",") if args.only else list(SECTIONS)
     unknown = [name for name in names if name not in SECTIONS]
     if unknown:
