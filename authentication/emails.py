@@ -43,7 +43,6 @@ class Delivery:
 
     outcome: str  # sent | nothing-to-send | busy | retry | failed | skipped
     retry_in: float | None = None
-    detail: str = ""
 
 
 def verification_email_queue(*, user: User) -> None:
@@ -91,10 +90,10 @@ def verification_email_deliver(*, user_id: int) -> Delivery:
             return Delivery("nothing-to-send")
         if email.status == Status.SENDING and email.claimed_until > now:
             wait = (email.claimed_until - now).total_seconds() + 1
-            return Delivery("busy", retry_in=wait, detail="another worker holds it")
+            return Delivery("busy", retry_in=wait)  # another worker holds it
         if email.status == Status.PENDING and email.next_attempt_at > now:
             wait = (email.next_attempt_at - now).total_seconds()
-            return Delivery("busy", retry_in=wait, detail="not due yet")
+            return Delivery("busy", retry_in=wait)  # not due yet
         user = email.user
         if user.email_verified or not user.is_active:
             _finish(email, Status.SKIPPED, "the account is verified or inactive")
@@ -112,7 +111,7 @@ def verification_email_deliver(*, user_id: int) -> Delivery:
     except mailer.PermanentEmailError as error:
         _release(email, status=Status.FAILED, last_error=str(error))
         logger.error("verification email for user %s refused: %s", user_id, error)
-        return Delivery("failed", detail=str(error))
+        return Delivery("failed")
     if not _release(email, status=Status.SENT, sent_at=timezone.now(), last_error=""):
         logger.warning(
             "verification email for user %s sent after its claim expired; another worker "
@@ -176,7 +175,7 @@ def _after_transient_failure(
         reason = f"gave up after {email.attempts} attempts: {error}"
         _release(email, status=Status.FAILED, last_error=reason)
         logger.error("verification email for user %s %s", email.user_id, reason)
-        return Delivery("failed", detail=reason)
+        return Delivery("failed")
     countdown = retry_countdown(email.attempts, retry_after=error.retry_after)
     _release(
         email,
@@ -191,7 +190,7 @@ def _after_transient_failure(
         email.attempts + 1,
         countdown,
     )
-    return Delivery("retry", retry_in=countdown, detail=str(error))
+    return Delivery("retry", retry_in=countdown)
 
 
 def _release(email: VerificationEmail, **fields: object) -> bool:

@@ -69,11 +69,12 @@ def split(stack: Stack, emails: int) -> dict[str, float]:
 
 
 def baseline(stack: Stack, emails: int) -> dict[str, float]:
-    process = stack.start_supervisor(cpus={0})
+    supervisor = stack.start_supervisor(cpus={0})
+    process = supervisor.process
     try:
-        _wait_ready(process.web_url)  # type: ignore[attr-defined]
+        _wait_ready(supervisor.web_url)
         with PeakMemory(process.pid) as peak:
-            figures = _busy_worker(stack, process.web_url, emails)  # type: ignore[attr-defined]
+            figures = _busy_worker(stack, supervisor.web_url, emails)
         idle = memory_mb(process.pid)
     finally:
         os.killpg(process.pid, signal.SIGTERM)

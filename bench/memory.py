@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench.stack import PASSWORD, PeakMemory, Stack, memory_mb, request, wait_for_emails
+from bench.stack import PeakMemory, Stack, memory_mb, register_many, wait_for_emails
 
 SETTLE_SECONDS = 3
 
@@ -28,17 +27,8 @@ def run(*, smoke: bool) -> dict[str, Any]:
             ids = stack.create_pending_emails(emails)
             with PeakMemory(web.process.pid) as web_peak, PeakMemory(worker.process.pid) as peak:
                 stack.enqueue(ids)
-                with ThreadPoolExecutor(8) as pool:
-                    list(
-                        pool.map(
-                            lambda n: request(
-                                "POST",
-                                f"{web.url}/api/auth/register",
-                                {"email": f"mem{n}@example.com", "password": PASSWORD},
-                            ),
-                            range(registrations),
-                        )
-                    )
+                addresses = [f"mem{n}@example.com" for n in range(registrations)]
+                register_many(web.url, addresses, clients=8)
                 wait_for_emails(stack, emails + registrations, timeout=120)
         finally:
             stack.close()

@@ -16,13 +16,12 @@ import os
 import statistics
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
-from bench.stack import PASSWORD, Stack, request, wait_for_emails
+from bench.stack import PASSWORD, Stack, register_many, wait_for_emails
 
 SENDGRID_LATENCY = 0.05
 CLIENTS = 8
@@ -53,15 +52,8 @@ def one_run(
     stack.reset_data()
     stack.set_sendgrid_latency(SENDGRID_LATENCY)
     addresses = [f"{tag}-{n}@example.com" for n in range(registrations)]
-    body = {"password": PASSWORD}
     started = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        statuses = list(
-            pool.map(
-                lambda a: request("POST", f"{web_url}/api/auth/register", {**body, "email": a}),
-                addresses,
-            )
-        )
+    statuses = register_many(web_url, addresses, clients=clients)
     registering = time.perf_counter() - started
     wait_for_emails(stack, registrations, timeout=60 + registrations)
     time.sleep(1)  # a duplicate would arrive now

@@ -10,16 +10,14 @@ client that registers users and reads their outbox rows.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from celery import Celery
 from bench.common import ROOT
 from tests.support import processes, services
 from tests.support.fake_sendgrid import Answer, FakeSendGrid
+from tests.support.http import call
 from tests.support.web import WebProcess
 from tests.support.worker import WorkerProcess
 
@@ -39,6 +38,7 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 SENDGRID_KEY = "SG.bench-key"
 PASSWORD = "a-long-and-unusual-passphrase"
 TASK = "authentication.send_verification_email"
+FROM_RENDERS_PROXY = {"X-Forwarded-Proto": "https"}  # production redirects plain HTTP
 QUEUE = "remosphere"
 
 
@@ -56,13 +56,21 @@ def pinned(cpus: set[int] | None) -> Iterator[None]:
         os.sched_setaffinity(0, before)
 
 
+@dataclass(frozen=True)
+class Supervisor:
+    """The single-container layout running: supervisord, and where its web answers."""
+
+    process: subprocess.Popen
+    web_url: str
+
+
 class Stack:
     def __init__(self, workdir: Path):
         self.workdir = workdir
         self.database_url = services.database_url(DATABASE)
         self.sendgrid = FakeSendGrid(api_key=SENDGRID_KEY).start()
         self.env = {
-            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+            "PATH": os.environ["PATH"],
             "RENDER": "true",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "DATABASE_URL": self.database_url,
@@ -174,12 +182,12 @@ class Stack:
             process.stop()
             self._processes.remove(process)
 
-    def start_supervisor(self, *, cpus: set[int] | None = None) -> subprocess.Popen:
+    def start_supervisor(self, *, cpus: set[int] | None = None) -> Supervisor:
         """The old layout: Gunicorn and Celery in one container under supervisord."""
         config = ROOT / "bench" / "baselines" / "supervisord.conf"
         env = {
             **self.env,
-            "PORT": str(_free_port()),
+            "PORT": str(processes.free_port()),
             "ROOT": str(ROOT),
             "BENCH_DIR": str(self.workdir),
             "WEB_CONCURRENCY": "2",
@@ -188,13 +196,12 @@ class Stack:
             process = subprocess.Popen(
                 [str(Path(sys.executable).parent / "supervisord"), "-n", "-c", str(config)],
                 cwd=ROOT,
-                env=env,
+                env=processes.with_venv_on_path(env),
                 stdout=self._log("supervisord").open("wb"),
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        process.web_url = f"http://127.0.0.1:{env['PORT']}"  # type: ignore[attr-defined]
-        return process
+        return Supervisor(process, f"http://127.0.0.1:{env['PORT']}")
 
     def _log(self, name: str) -> Path:
         return self.workdir / f"{name}-{len(self._processes)}-{time.monotonic_ns()}.log"
@@ -212,12 +219,6 @@ class Stack:
         self.sendgrid.answer_always(Answer(202, delay=seconds))
 
 
-def _free_port() -> int:
-    from tests.support.redis_server import free_port
-
-    return free_port()
-
-
 # --- HTTP ---------------------------------------------------------------------------------
 
 
@@ -230,21 +231,25 @@ class Timed:
 def request(
     method: str, url: str, body: Any = None, *, token: str | None = None, timeout: float = 60
 ) -> Timed:
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - local URLs
-    req.add_header("X-Forwarded-Proto", "https")  # as Render's proxy sends it
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", f"Token {token}")
+    """One request as it reaches the web behind Render's proxy, and how long it took."""
     started = time.perf_counter()
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as response:  # noqa: S310
-            response.read()
-            status = response.status
-    except urllib.error.HTTPError as error:
-        status = error.code
-    return Timed(status, time.perf_counter() - started)
+    reply = call(method, url, body, token=token, headers=FROM_RENDERS_PROXY, timeout=timeout)
+    return Timed(reply.status, time.perf_counter() - started)
+
+
+def register_many(web_url: str, addresses: list[str], *, clients: int) -> list[Timed]:
+    """Register each address over HTTP from ``clients`` threads at once."""
+    with ThreadPoolExecutor(clients) as pool:
+        return list(
+            pool.map(
+                lambda address: request(
+                    "POST",
+                    f"{web_url}/api/auth/register",
+                    {"email": address, "password": PASSWORD},
+                ),
+                addresses,
+            )
+        )
 
 
 def wait_for_emails(stack: Stack, count: int, timeout: float) -> bool:

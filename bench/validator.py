@@ -6,7 +6,6 @@ Every figure is a whole command (interpreter start-up included), as CI runs it.
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -14,15 +13,9 @@ from typing import Any
 
 from bench.blueprints import blueprint
 from bench.common import ROOT, wall_seconds
+from blueprintcheck import docs
 
 SIZES = (10, 100, 1000)
-
-
-def reference_schema() -> Path:
-    directory = Path(
-        os.environ.get("BLUEPRINT_REFERENCE_DIR", ROOT.parent / "shared" / "reference")
-    )
-    return directory / "render-blueprint.schema.json"
 
 
 def run(*, smoke: bool) -> dict[str, Any]:
@@ -30,7 +23,7 @@ def run(*, smoke: bool) -> dict[str, Any]:
     sizes = (10,) if smoke else SIZES
     validator = [sys.executable, str(ROOT / "scripts" / "validate_blueprint.py")]
     check_jsonschema = [str(Path(sys.executable).parent / "check-jsonschema")]
-    schema = reference_schema()
+    schema = docs.reference_dir() / "render-blueprint.schema.json"
     results: dict[str, Any] = {
         "own_blueprint_s": wall_seconds([*validator, "render.yaml"], runs=runs),
         "runs": runs,

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 from pathlib import Path
 
 import dj_database_url
 
-from remosphere import envspec, timeouts
+from remosphere import endpoints, envspec, timeouts
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 try:
@@ -103,7 +104,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024
 X_FRAME_OPTIONS = "DENY"
 # Render's health check reaches the container over plain HTTP on its private network, so
 # these are never redirected to HTTPS (the redirect is on in production, below).
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [f"^{re.escape(p.lstrip('/'))}$" for p in endpoints.HEALTH_CHECK_PATHS]
 
 # --- security in production (python manage.py check --deploy: no warnings) --------------
 if PRODUCTION:

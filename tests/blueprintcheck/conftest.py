@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
+
+from blueprintcheck import docs
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -26,9 +27,7 @@ def expectation(path: Path) -> tuple[str, int | None]:
 
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
-    directory = Path(
-        os.environ.get("BLUEPRINT_REFERENCE_DIR", ROOT.parent / "shared" / "reference")
-    )
+    directory = docs.reference_dir()
     if not (directory / "render-blueprint.schema.json").exists():
         pytest.skip(
             f"Render's reference data is not at {directory} (set BLUEPRINT_REFERENCE_DIR; "

@@ -10,10 +10,11 @@ import jsonschema
 import pytest
 import yaml
 
+from blueprintcheck import docs
 from remosphere import envspec, timeouts
 
 ROOT = Path(__file__).resolve().parents[2]
-REFERENCE = Path(os.environ.get("BLUEPRINT_REFERENCE_DIR", ROOT.parent / "shared" / "reference"))
+REFERENCE = docs.reference_dir()
 BLUEPRINT = yaml.safe_load((ROOT / "render.yaml").read_text())
 
 

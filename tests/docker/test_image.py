@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from tests.conftest import SENDGRID_TEST_KEY
 from tests.support import image, services
 from tests.support.fake_sendgrid import Answer
 from tests.support.http import call
+from tests.support.processes import free_port
 
 pytestmark = [pytest.mark.image, pytest.mark.django_db(transaction=True)]
 
@@ -85,12 +85,6 @@ def run(container, tmp_path):
     for process in started:
         process.stop()
         print(f"--- {process.log_path.name} ---\n{process.log}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_200(url: str, timeout: float = 60) -> None:

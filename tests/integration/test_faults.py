@@ -5,7 +5,6 @@ burst on two workers. Each test says how it causes its fault (docs/RELIABILITY.m
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from authentication.tasks import send_verification_email
 from tests.conftest import SENDGRID_TEST_KEY
 from tests.support.fake_sendgrid import Answer
 from tests.support.http import call
+from tests.support.processes import with_venv_on_path
 from tests.support.redis_server import RedisServer
 from tests.support.tcp_proxy import TcpProxy
 
@@ -41,11 +41,10 @@ def status_of(email: str) -> str:
 def sweep(env: dict[str, str]) -> str:
     """Run the sweep as Render's cron job does, through its entrypoint; ``--stale-after 0``
     so a test need not wait the production threshold."""
-    bin_dir = str(Path(sys.executable).parent)
     result = subprocess.run(
         ["docker/sweep-entrypoint.sh", "--stale-after", "0"],
         cwd=ROOT,
-        env={**env, "PATH": f"{bin_dir}:{env['PATH']}"},
+        env=with_venv_on_path(env),
         capture_output=True,
         text=True,
         timeout=60,

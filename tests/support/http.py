@@ -16,7 +16,15 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def call(method: str, url: str, body: Any = None, *, token: str | None = None) -> Reply:
+def call(
+    method: str,
+    url: str,
+    body: Any = None,
+    *,
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> Reply:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - test URLs
     request.add_header("Accept", "application/json")
@@ -24,12 +32,18 @@ def call(method: str, url: str, body: Any = None, *, token: str | None = None) -
         request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Token {token}")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             return Reply(response.status, _json(response.read()), dict(response.headers))
     except urllib.error.HTTPError as error:
         return Reply(error.code, _json(error.read()), dict(error.headers))
 
 
 def _json(raw: bytes) -> Any:
-    return json.loads(raw) if raw else None
+    """The body as JSON; a body that is not JSON (an HTML error page) as its text."""
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return raw.decode(errors="replace")

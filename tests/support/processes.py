@@ -1,11 +1,26 @@
-"""Process helpers shared by the tests and the benchmarks: the tree under a process (from
-/proc), and a stop that asks first and insists after."""
+"""Process helpers shared by the tests and the benchmarks: a free port to listen on, an
+environment whose PATH finds this virtualenv's commands (the entrypoints call `python`,
+`gunicorn`, `celery`), the tree under a process (from /proc), and a stop that asks first
+and insists after."""
 
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
+import sys
 from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def with_venv_on_path(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with this interpreter's bin directory first on PATH."""
+    return {**env, "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}"}
 
 
 def children() -> dict[int, list[int]]:

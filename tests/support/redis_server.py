@@ -4,17 +4,12 @@ machine's Redis on 6379 serves everything else and is never stopped)."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 
 import redis
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.support.processes import free_port
 
 
 class RedisServer:

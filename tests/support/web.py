@@ -4,32 +4,30 @@ the tests that need the web on its own Redis or database connection."""
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from tests.support import processes
 from tests.support.http import call
-from tests.support.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 class WebProcess:
     def __init__(self, env: dict[str, str], log_path: Path):
-        self.port = free_port()
+        self.port = processes.free_port()
         self.log_path = log_path
         self._log = log_path.open("wb")
-        bin_dir = str(Path(sys.executable).parent)
         self.process = subprocess.Popen(
             ["docker/web-entrypoint.sh"],
             cwd=ROOT,
-            env={
-                "WEB_CONCURRENCY": "1",  # one Gunicorn process is enough for a test
-                **env,
-                "PATH": f"{bin_dir}:{env.get('PATH', '')}",
-                "PORT": str(self.port),
-            },
+            env=processes.with_venv_on_path(
+                {
+                    "WEB_CONCURRENCY": "1",  # one Gunicorn process is enough for a test
+                    **env,
+                    "PORT": str(self.port),
+                }
+            ),
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
+
+from tests.support import processes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,15 +17,10 @@ class WorkerProcess:
     def __init__(self, env: dict[str, str], log_path: Path, *, concurrency: int = 1):
         self.log_path = log_path
         self._log = log_path.open("wb")
-        bin_dir = str(Path(sys.executable).parent)
         self.process = subprocess.Popen(
             ["docker/worker-entrypoint.sh"],
             cwd=ROOT,
-            env={
-                **env,
-                "PATH": f"{bin_dir}:{env.get('PATH', '')}",
-                "CELERY_WORKER_CONCURRENCY": str(concurrency),
-            },
+            env=processes.with_venv_on_path({**env, "CELERY_WORKER_CONCURRENCY": str(concurrency)}),
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so kill() takes the pool too
