@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from authentication.models import User, VerificationEmail
+from authentication.models import Email, User
 
 
 @admin.register(User)
@@ -18,13 +18,21 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
 
-@admin.register(VerificationEmail)
-class VerificationEmailAdmin(admin.ModelAdmin):
+@admin.register(Email)
+class EmailAdmin(admin.ModelAdmin):
     """The outbox, for looking into a missing email: read-only, the workers own it."""
 
-    list_display = ("user", "status", "attempts", "next_attempt_at", "sent_at", "last_error")
-    list_filter = ("status",)
-    search_fields = ("user__email",)
+    list_display = (
+        "address",
+        "kind",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    )
+    list_filter = ("kind", "status")
+    search_fields = ("address",)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -1,4 +1,4 @@
-"""The verification-email outbox: queue, deliver, sweep.
+"""The outbox: queue, deliver, sweep, for every kind of email.
 
 Delivery is at least once. A row is written in the caller's transaction and its task is
 enqueued only after that transaction commits; if the broker is down then, the row waits
@@ -13,22 +13,21 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from authentication.models import User, VerificationEmail
-from authentication.tokens import verification_token_make
+from authentication import messages
+from authentication.models import Email
 from remosphere import mailer
 
 logger = logging.getLogger(__name__)
 
-Status = VerificationEmail.Status
+Status = Email.Status
 MAX_ATTEMPTS = 10
 # A claim outlives the longest a task may run (its hard time limit) by this much.
 LEASE_MARGIN_SECONDS = 15
@@ -45,100 +44,94 @@ class Delivery:
     retry_in: float | None = None
 
 
-def verification_email_queue(*, user: User) -> None:
-    """Put a verification email for ``user`` in the outbox (in the caller's transaction)
-    and enqueue its delivery once that commits. An open one is reused, not duplicated."""
+def email_queue(*, kind: str, address: str) -> None:
+    """Put a ``kind`` email to ``address`` in the outbox (in the caller's transaction) and
+    enqueue its delivery once that commits. An open one is reused, not duplicated. The
+    same work whether or not ``address`` has an account: the worker decides."""
     try:
         with transaction.atomic():
-            VerificationEmail.objects.get_or_create(user=user, status__in=VerificationEmail.OPEN)
+            email, _ = Email.objects.get_or_create(
+                kind=kind, address=address, status__in=Email.OPEN
+            )
     except IntegrityError:  # a concurrent request opened one first: that one will do
-        pass
-    transaction.on_commit(partial(verification_email_enqueue, user_id=user.pk), robust=True)
+        email = Email.objects.filter(kind=kind, address=address, status__in=Email.OPEN).first()
+        if email is None:  # and it was sent meanwhile: open another
+            email = Email.objects.create(kind=kind, address=address)
+    transaction.on_commit(partial(email_enqueue, email_id=email.pk), robust=True)
 
 
-def verification_email_enqueue(*, user_id: int) -> bool:
+def email_enqueue(*, email_id: int) -> bool:
     """Hand the delivery to the workers; ``False`` (logged) when the broker is out of
     reach, which loses nothing: the row stays pending for the sweep."""
-    from authentication.tasks import send_verification_email
+    from authentication.tasks import send_email
 
     try:
-        send_verification_email.apply_async(
-            (user_id,), retry=True, retry_policy=PUBLISH_RETRY_POLICY
-        )
+        send_email.apply_async((email_id,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
     except Exception as error:  # any broker failure: the sweep is the safety net
         logger.warning(
-            "verification email for user %s not enqueued (%s); the sweep will enqueue it",
-            user_id,
-            type(error).__name__,
+            "email %s not enqueued (%s); the sweep will enqueue it", email_id, type(error).__name__
         )
         return False
     return True
 
 
-def verification_email_deliver(*, user_id: int) -> Delivery:
-    """Send ``user_id``'s open verification email, if any; safe to run any number of times."""
+def email_deliver(*, email_id: int) -> Delivery:
+    """Send outbox row ``email_id`` if it is due; safe to run any number of times."""
     now = timezone.now()
-    with transaction.atomic():
-        email = (
-            # Lock the outbox row only, not the user's (a verification may be updating it).
-            VerificationEmail.objects.select_for_update(of=("self",))
-            .select_related("user")
-            .filter(user_id=user_id, status__in=VerificationEmail.OPEN)
-            .first()
+    claimed_until = now + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + LEASE_MARGIN_SECONDS)
+    claimable = Q(status=Status.PENDING, next_attempt_at__lte=now) | Q(
+        status=Status.SENDING, claimed_until__lte=now
+    )
+    claimed = (
+        Email.objects.filter(claimable, pk=email_id).update(
+            status=Status.SENDING, claimed_until=claimed_until, attempts=F("attempts") + 1
         )
-        if email is None:
-            return Delivery("nothing-to-send")
-        if email.status == Status.SENDING and email.claimed_until > now:
-            wait = (email.claimed_until - now).total_seconds() + 1
-            return Delivery("busy", retry_in=wait)  # another worker holds it
-        if email.status == Status.PENDING and email.next_attempt_at > now:
-            wait = (email.next_attempt_at - now).total_seconds()
-            return Delivery("busy", retry_in=wait)  # not due yet
-        user = email.user
-        if user.email_verified or not user.is_active:
-            _finish(email, Status.SKIPPED, "the account is verified or inactive")
-            return Delivery("skipped")
-        lease = settings.CELERY_TASK_TIME_LIMIT + LEASE_MARGIN_SECONDS
-        email.status = Status.SENDING
-        email.claimed_until = now + timedelta(seconds=lease)
-        email.attempts += 1
-        email.save(update_fields=["status", "claimed_until", "attempts"])
+        == 1
+    )
+    if not claimed:
+        return _why_not_claimed(email_id, now)
+    email = Email.objects.get(pk=email_id)
+    user = messages.recipient(email.kind, email.address)
+    if user is None:
+        _release(email, status=Status.SKIPPED, last_error="nobody to send it to")
+        return Delivery("skipped")
     # The HTTP call happens outside any transaction: no row lock is held while waiting.
+    message = messages.message(email.kind, user)
     try:
-        _send(user)
+        mailer.send_email(to=email.address, subject=message.subject, text=message.text)
     except mailer.TransientEmailError as error:
         return _after_transient_failure(email, error)
     except mailer.PermanentEmailError as error:
         _release(email, status=Status.FAILED, last_error=str(error))
-        logger.error("verification email for user %s refused: %s", user_id, error)
+        logger.error("%s email %s refused: %s", email.kind, email_id, error)
         return Delivery("failed")
     if not _release(email, status=Status.SENT, sent_at=timezone.now(), last_error=""):
         logger.warning(
-            "verification email for user %s sent after its claim expired; another worker "
-            "may have sent it too",
-            user_id,
+            "%s email %s sent after its claim expired; another worker may have sent it too",
+            email.kind,
+            email_id,
         )
-    logger.info("verification email sent to user %s", user_id)
+    logger.info("%s email %s sent", email.kind, email_id)
     return Delivery("sent")
 
 
-def verification_emails_sweep(*, stale_after: int) -> int:
+def emails_sweep(*, stale_after: int) -> int:
     """Enqueue every open row that no task is looking after: pending for more than
     ``stale_after`` seconds past its due time, or claimed by a worker that died. Returns
     how many were enqueued; a broker that is down raises (the cron run fails visibly)."""
-    from authentication.tasks import send_verification_email
+    from authentication.tasks import send_email
 
     now = timezone.now()
-    due = VerificationEmail.objects.filter(
+    due = Email.objects.filter(
         Q(status=Status.PENDING, next_attempt_at__lte=now - timedelta(seconds=stale_after))
         | Q(status=Status.SENDING, claimed_until__lte=now)
-    ).values_list("user_id", flat=True)
+    ).values_list("pk", flat=True)
     count = 0
-    for user_id in due.iterator():
-        send_verification_email.delay(user_id)
+    for email_id in due.iterator():
+        send_email.delay(email_id)
         count += 1
     if count:
-        logger.info("sweep: %s verification email(s) enqueued again", count)
+        logger.info("sweep: %s email(s) enqueued again", count)
     return count
 
 
@@ -153,28 +146,20 @@ def retry_countdown(attempts: int, *, retry_after: float | None = None) -> float
     return min(settings.EMAIL_RETRY_MAX_SECONDS, max(countdown, retry_after or 0.0))
 
 
-def _send(user: User) -> None:
-    link = (
-        f"{settings.EMAIL_VERIFICATION_URL}?{urlencode({'token': verification_token_make(user)})}"
-    )
-    mailer.send_email(
-        to=user.email,
-        subject="Verify your RemoSphere email address",
-        text=(
-            "Welcome to RemoSphere!\n\n"
-            f"Open this link to verify your email address:\n\n{link}\n\n"
-            "If you did not create an account, ignore this email.\n"
-        ),
-    )
+def _why_not_claimed(email_id: int, now: datetime) -> Delivery:
+    email = Email.objects.filter(pk=email_id).first()
+    if email is None or email.status not in Email.OPEN:
+        return Delivery("nothing-to-send")
+    if email.status == Status.SENDING:  # another worker holds it
+        return Delivery("busy", retry_in=(email.claimed_until - now).total_seconds() + 1)
+    return Delivery("busy", retry_in=(email.next_attempt_at - now).total_seconds())  # not due
 
 
-def _after_transient_failure(
-    email: VerificationEmail, error: mailer.TransientEmailError
-) -> Delivery:
+def _after_transient_failure(email: Email, error: mailer.TransientEmailError) -> Delivery:
     if email.attempts >= MAX_ATTEMPTS:
         reason = f"gave up after {email.attempts} attempts: {error}"
         _release(email, status=Status.FAILED, last_error=reason)
-        logger.error("verification email for user %s %s", email.user_id, reason)
+        logger.error("%s email %s %s", email.kind, email.pk, reason)
         return Delivery("failed")
     countdown = retry_countdown(email.attempts, retry_after=error.retry_after)
     _release(
@@ -184,8 +169,9 @@ def _after_transient_failure(
         last_error=str(error),
     )
     logger.warning(
-        "verification email for user %s failed (%s); attempt %s in %.1fs",
-        email.user_id,
+        "%s email %s failed (%s); attempt %s in %.1fs",
+        email.kind,
+        email.pk,
         error,
         email.attempts + 1,
         countdown,
@@ -193,17 +179,10 @@ def _after_transient_failure(
     return Delivery("retry", retry_in=countdown)
 
 
-def _release(email: VerificationEmail, **fields: object) -> bool:
+def _release(email: Email, **fields: object) -> bool:
     """End this task's claim with ``fields``; ``False`` if the claim had expired and
     another task took the row over (its outcome then stands)."""
-    claimed = VerificationEmail.objects.filter(
+    claimed = Email.objects.filter(
         pk=email.pk, status=Status.SENDING, claimed_until=email.claimed_until
     )
     return claimed.update(claimed_until=None, **fields) == 1
-
-
-def _finish(email: VerificationEmail, status: str, reason: str) -> None:
-    email.status = status
-    email.last_error = reason
-    email.claimed_until = None
-    email.save(update_fields=["status", "last_error", "claimed_until"])

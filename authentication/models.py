@@ -17,7 +17,9 @@ class UserManager(BaseUserManager["User"]):
     def create_user(self, email: str, password: str | None = None, **fields: object) -> User:
         user = self.model(email=normalize_email(email), **fields)
         user.set_password(password)
-        user.full_clean(exclude=["password"])
+        # Uniqueness is the database's to decide: a check here would race a concurrent
+        # registration of the same address (the unique index raises IntegrityError).
+        user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
         user.save(using=self._db)
         return user
 
@@ -29,7 +31,12 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """A RemoSphere account, identified by its email address."""
+    """A RemoSphere account, identified by its email address.
+
+    Until the address is verified the account has no usable password: each registration
+    of the address keeps the password it chose (``Registration``), and confirming the
+    email with one of them makes that one the account's (``services.user_verify_email``).
+    """
 
     email = models.EmailField(unique=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
@@ -53,27 +60,62 @@ class User(AbstractBaseUser, PermissionsMixin):
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        # Whatever sets a password (a reset, the admin, `manage.py changepassword`) ends
+        # every API session: a token from before the change must not outlive it.
+        password_changed = self._password is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            from knox.models import AuthToken
 
-class VerificationEmail(models.Model):
-    """The outbox row of one verification email.
+            AuthToken.objects.filter(user=self).delete()
 
-    Written in the same transaction as the user (or the resend request), so an email is
-    never lost between the database and the broker: the task delivers it, and the sweep
-    (``manage.py sweep_verification_emails``) re-enqueues any row left behind. A task
-    claims the row (``sending`` until ``claimed_until``) before calling SendGrid, so two
-    tasks for one row never both send; ``sent`` and ``failed`` are final.
+
+class Registration(models.Model):
+    """One registration of an address that is not verified yet, with the password it chose
+    (hashed). Anyone can register any address; only someone who reads its inbox can
+    confirm it, and the password they type when confirming picks which registration's
+    password the account keeps. A registration by someone else is never activated."""
+
+    MAX_PER_USER = 5  # older ones are dropped
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="registrations")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"registration {self.pk} of user {self.user_id}"
+
+
+class Email(models.Model):
+    """The outbox: one row per email to send, of any kind.
+
+    Written in the same transaction as whatever asked for it, so an email is never lost
+    between the database and the broker: the task delivers it, and the sweep
+    (``manage.py sweep_emails``) re-enqueues any row left behind. A row names an address,
+    not an account: a request for an address with no account writes the same row, and the
+    worker finds nobody to send it to (``skipped``), so the request's timing tells nothing.
+    A task claims the row (``sending`` until ``claimed_until``) before calling SendGrid, so
+    two tasks for one row never both send; ``sent``, ``failed`` and ``skipped`` are final.
     """
+
+    class Kind(models.TextChoices):
+        VERIFICATION = "verification"
 
     class Status(models.TextChoices):
         PENDING = "pending"
         SENDING = "sending"
         SENT = "sent"
         FAILED = "failed"  # SendGrid refused it, or every attempt failed
-        SKIPPED = "skipped"  # nothing to send any more: verified or deactivated meanwhile
+        SKIPPED = "skipped"  # nobody to send it to (no such account, or nothing left to do)
 
     OPEN = (Status.PENDING, Status.SENDING)
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="verification_emails")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    address = models.EmailField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -86,18 +128,19 @@ class VerificationEmail(models.Model):
         ordering = ("id",)
         constraints = (
             models.UniqueConstraint(
-                fields=("user",),
+                fields=("address", "kind"),
                 condition=models.Q(status__in=("pending", "sending")),
-                name="one_open_verification_email_per_user",
+                name="one_open_email_per_address_and_kind",
             ),
         )
         indexes = (
             models.Index(
                 fields=("status", "next_attempt_at"),
                 condition=models.Q(status__in=("pending", "sending")),
-                name="open_verification_emails",
+                name="open_emails",
             ),
+            models.Index(fields=("address",), name="emails_by_address"),
         )
 
     def __str__(self) -> str:
-        return f"verification email {self.pk} for user {self.user_id} ({self.status})"
+        return f"{self.kind} email {self.pk} ({self.status})"

@@ -20,8 +20,14 @@ class EmailInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
 
 
-class TokenInput(serializers.Serializer):
-    token = serializers.CharField(max_length=1024)
+class VerifyInput(serializers.Serializer):
+    token = serializers.CharField(max_length=1024, help_text="The `token` of the emailed link.")
+    password = serializers.CharField(
+        max_length=128,
+        trim_whitespace=False,
+        write_only=True,
+        help_text="The password chosen when registering.",
+    )
 
 
 class LoginInput(serializers.Serializer):
@@ -40,6 +46,7 @@ class UserOutput(serializers.ModelSerializer):
 
 class LoginOutput(serializers.Serializer):
     token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    expiry = serializers.DateTimeField(help_text="When the token stops working.")
     user = UserOutput()
 
 
@@ -48,5 +55,13 @@ class DetailOutput(serializers.Serializer):
 
 
 class ErrorOutput(serializers.Serializer):
+    """Every error: a message for people and a stable code for programs; ``fields`` only
+    with code ``invalid``."""
+
     detail = serializers.CharField()
     code = serializers.CharField()
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="With code `invalid`: the messages for each invalid field.",
+    )

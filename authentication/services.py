@@ -1,102 +1,197 @@
-"""Account business logic: registration, email verification, login.
+"""Account business logic: registration, email verification, login, logout.
 
 Views call these functions and do nothing else of substance. Writes run in one
-transaction with the verification email's outbox row (``authentication.emails``).
+transaction with the outbox row of the email they cause (``authentication.emails``).
 
-No answer reveals whether an address has an account: registering a taken address answers
-as a new one would (and spends the same password-hashing time), resending answers the
-same either way, and a failed login says only that the email or password is wrong.
+**No account enumeration.** Registering a taken address answers as a new one would (and
+spends the same password hashing), asking for a verification email writes the same
+outbox row whether or not the address has an account, and a failed login says only that
+the email or password is wrong, after the same one password hash.
+
+**No account pre-hijacking.** Anyone may register any address, any number of times; each
+registration keeps the password it chose (``Registration``) and the account has no usable
+password until the address is confirmed. Confirming takes the emailed token (proof of
+reading the inbox) *and* a password, which must be one of the registrations' passwords:
+that one becomes the account's, every other registration is dropped. So after an address
+is verified, the only password that works was typed by someone holding its link, whoever
+registered first, and whichever link they followed (docs/SECURITY.md).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth import authenticate
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, is_password_usable, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from knox.models import AuthToken
 from rest_framework import status
-from rest_framework.authtoken.models import Token
 
-from authentication import emails
-from authentication.models import User, normalize_email
-from authentication.tokens import verification_token_user
-from remosphere.exceptions import ApplicationError
+from authentication import emails, tokens
+from authentication.models import Email, Registration, User, normalize_email
+from remosphere import ratelimit
+from remosphere.exceptions import ApplicationError, TooManyAttempts
 
 logger = logging.getLogger(__name__)
 
 INVALID_TOKEN = "This verification link is invalid or has expired."  # noqa: S105 - a message  # nosec B105
+ALREADY_VERIFIED = "This email address is already verified; log in."
+NOT_REGISTERED_WITH = (
+    "That is not the password this address was registered with. Type the one you chose "
+    "when you signed up, or set a new one with a password reset."
+)
 INVALID_CREDENTIALS = "Invalid email or password."
 EMAIL_NOT_VERIFIED = "Verify your email address before logging in; check your inbox."
 
 
 @transaction.atomic
 def user_register(*, email: str, password: str) -> str:
-    """Create the account and queue its verification email; return the normalised address.
+    """Record a registration of ``email`` with ``password`` and queue the email that lets
+    the address's owner confirm it; return the normalised address.
 
-    A taken address gets the same answer: its owner, if still unverified, gets a new
-    verification email, and nothing is created.
+    A taken address gets the same answer and the same hashing: an unverified one gains
+    one more registration (its owner gets a link), a verified one is left alone.
     """
     email = normalize_email(email)
     try:
         validate_password(password, user=User(email=email))
     except ValidationError as error:
         raise ValidationError({"password": error.messages}) from None
-    existing = User.objects.filter(email=email).first()
-    if existing is None:
-        try:
-            with transaction.atomic():
-                user = User.objects.create_user(email=email, password=password)
-        except IntegrityError:  # a concurrent registration of the same address won
-            return email
-        emails.verification_email_queue(user=user)
+    hashed = make_password(password)
+    user = _account_for(email)
+    if user.email_verified:
+        logger.info("registration of a verified address (user %s) answered as new", user.pk)
         return email
-    make_password(password)  # the hashing a new account costs, so timing tells nothing
-    if existing.is_active and not existing.email_verified:
-        emails.verification_email_queue(user=existing)
-    logger.info("registration of an existing address (user %s) answered as new", existing.pk)
+    Registration.objects.create(user=user, password=hashed)
+    _keep_newest_registrations(user)
+    emails.email_queue(kind=Email.Kind.VERIFICATION, address=email)
     return email
 
 
 @transaction.atomic
 def verification_email_resend(*, email: str) -> None:
-    """Send a new link to an unverified account; silent for anything else, so the
-    answer does not reveal whether the address has an account."""
-    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
-    if user is not None and not user.email_verified:
-        emails.verification_email_queue(user=user)
+    """Ask for a new confirmation link. The same outbox row whether or not the address
+    has an unverified account (the worker decides), so neither the answer nor its timing
+    says which."""
+    emails.email_queue(kind=Email.Kind.VERIFICATION, address=normalize_email(email))
 
 
-@transaction.atomic
-def user_verify_email(*, token: str) -> User:
-    user = verification_token_user(token, max_age=settings.EMAIL_VERIFICATION_MAX_AGE)
+def user_verify_email(*, token: str, password: str) -> User:
+    """Confirm the address of the token's account with the password of one of its
+    registrations; that password becomes the account's.
+
+    ``invalid_token`` for any bad, expired or foreign token; ``already_verified`` (409)
+    once the address is confirmed; ``wrong_password`` when no registration has it.
+    """
+    user = tokens.token_user(
+        tokens.VERIFICATION, token, max_age=settings.EMAIL_VERIFICATION_MAX_AGE
+    )
     if user is None or not user.is_active:
         raise ApplicationError(INVALID_TOKEN, code="invalid_token")
-    user = User.objects.select_for_update().get(pk=user.pk)
-    if user.email_verified:  # a concurrent request with the same token got here first
-        raise ApplicationError(INVALID_TOKEN, code="invalid_token")
-    user.email_verified_at = timezone.now()
-    user.save(update_fields=["email_verified_at"])
+    if user.email_verified:
+        raise ApplicationError(
+            ALREADY_VERIFIED, code="already_verified", status_code=status.HTTP_409_CONFLICT
+        )
+    _limit_password_attempts(user.email)
+    # Hashing happens before any lock is taken: each check is a few hundred milliseconds.
+    chosen = next(
+        (r for r in user.registrations.all() if check_password(password, r.password)), None
+    )
+    if chosen is None:
+        raise ApplicationError(NOT_REGISTERED_WITH, code="wrong_password")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.email_verified:  # a concurrent confirmation got here first
+            raise ApplicationError(
+                ALREADY_VERIFIED, code="already_verified", status_code=status.HTTP_409_CONFLICT
+            )
+        if not user.registrations.filter(pk=chosen.pk).exists():
+            raise ApplicationError(NOT_REGISTERED_WITH, code="wrong_password")
+        user.password = chosen.password
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["password", "email_verified_at"])
+        user.registrations.all().delete()
+    logger.info("user %s verified their email address", user.pk)
     return user
 
 
-def user_login(*, email: str, password: str) -> tuple[User, str]:
-    """Check the credentials and return the user with their API token."""
-    user = authenticate(username=normalize_email(email), password=password)
+@dataclass(frozen=True)
+class Session:
+    """What a login gives: the API token (shown once, stored hashed) and its expiry."""
+
+    user: User
+    token: str
+    expiry: datetime
+
+
+def user_login(*, email: str, password: str) -> Session:
+    """Check the credentials and open a session: a new API token (one per login)."""
+    email = normalize_email(email)
+    _limit_password_attempts(email)
+    user = User.objects.filter(email=email).first()
     if user is None:
+        make_password(password)  # the hashing a known address costs, so timing tells nothing
+        raise ApplicationError(INVALID_CREDENTIALS, code="invalid_credentials")
+    if user.email_verified:
+        encoded = user.password
+    else:  # the newest registration only: one hash, as for every other login
+        newest = user.registrations.first()
+        encoded = newest.password if newest else None
+    if not (_password_matches(password, encoded) and user.is_active):
         raise ApplicationError(INVALID_CREDENTIALS, code="invalid_credentials")
     if not user.email_verified:
         raise ApplicationError(
             EMAIL_NOT_VERIFIED, code="email_not_verified", status_code=status.HTTP_403_FORBIDDEN
         )
-    token, _ = Token.objects.get_or_create(user=user)
+    instance, token = AuthToken.objects.create(user, expiry=settings.REST_KNOX["TOKEN_TTL"])
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-    return user, token.key
+    return Session(user=user, token=token, expiry=instance.expiry)
 
 
-def user_logout(*, user: User) -> None:
-    Token.objects.filter(user=user).delete()
+def user_logout(*, token: AuthToken) -> None:
+    """End the session of this one token."""
+    token.delete()
+
+
+def user_logout_everywhere(*, user: User) -> int:
+    """End every session of ``user``; how many there were."""
+    count, _ = AuthToken.objects.filter(user=user).delete()
+    return count
+
+
+def _password_matches(password: str, encoded: str | None) -> bool:
+    """``check_password``, hashing once even when there is nothing to compare with."""
+    if encoded is None or not is_password_usable(encoded):
+        make_password(password)
+        return False
+    return check_password(password, encoded)
+
+
+def _account_for(email: str) -> User:
+    """The account of ``email``, created (without a usable password) if there is none."""
+    user = User.objects.filter(email=email).first()
+    if user is not None:
+        return user
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(email=email)
+    except IntegrityError:  # a concurrent registration of the same address created it
+        return User.objects.get(email=email)
+
+
+def _keep_newest_registrations(user: User) -> None:
+    stale = user.registrations.values_list("pk", flat=True)[Registration.MAX_PER_USER :]
+    Registration.objects.filter(pk__in=list(stale)).delete()
+
+
+def _limit_password_attempts(email: str) -> None:
+    """Per account, whatever the client address: a stranger guessing from many
+    addresses is stopped, and can lock the owner out for one short window at most."""
+    verdict = ratelimit.hit("password-account", email, settings.THROTTLE_RATE_LOGIN_ACCOUNT)
+    if not verdict.allowed:
+        raise TooManyAttempts(verdict.retry_after)

@@ -21,15 +21,16 @@ logger = logging.getLogger(__name__)
 DATABASE_RETRY_SECONDS = 5
 
 
-@app.task(bind=True, name="authentication.send_verification_email", max_retries=None)
-def send_verification_email(self: Task, user_id: int) -> str:
+@app.task(bind=True, name="authentication.send_email", max_retries=None)
+def send_email(self: Task, email_id: int) -> str:
+    """Deliver outbox row ``email_id`` (any kind of email)."""
     try:
-        delivery = emails.verification_email_deliver(user_id=user_id)
+        delivery = emails.email_deliver(email_id=email_id)
     except DatabaseError as error:
         close_old_connections()
         logger.warning(
-            "verification email for user %s: database unreachable (%s); retry in %ss",
-            user_id,
+            "email %s: database unreachable (%s); retry in %ss",
+            email_id,
             type(error).__name__,
             DATABASE_RETRY_SECONDS,
         )

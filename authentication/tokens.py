@@ -1,41 +1,54 @@
-"""Email verification tokens.
+"""The signed tokens that emails carry.
 
-A token is ``django.core.signing`` data (salted, timestamped) holding the user's id and a
-digest of the account's state: email, password hash and verification time. The digest
-is what makes a token single-use and bound to the account as it was: verifying the
-email, changing it or changing the password changes the state, and every earlier token
-stops matching. A bad, expired, replayed or foreign token gets the same answer
-(``None``), so the answer tells an attacker nothing about which check failed.
+A token is ``django.core.signing`` data (salted per purpose, timestamped) holding the
+user's id and a digest of the account state the token is bound to. When that state
+changes, every earlier token stops matching. A bad, expired, replayed or foreign token
+gets the same answer (``None``), so the answer tells an attacker nothing about which
+check failed.
+
+- ``VERIFICATION`` is bound to the address only: it proves that whoever holds it reads
+  that inbox, nothing more. Confirming also needs a registration's password
+  (``services.user_verify_email``), so a link opened by a mail scanner, or clicked twice,
+  changes nothing and can say "already verified".
 
 Web and worker must share ``SECRET_KEY``: the worker signs, the web checks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.core import signing
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from authentication.models import User
 
-SALT = "authentication.email-verification"
+
+@dataclass(frozen=True)
+class Purpose:
+    salt: str
+    state: Callable[[User], str]
 
 
-def verification_token_make(user: User) -> str:
-    return signing.dumps({"u": user.pk, "s": _state(user)}, salt=SALT, compress=True)
+VERIFICATION = Purpose("authentication.email-verification", lambda user: user.email)
 
 
-def verification_token_user(token: str, *, max_age: int) -> User | None:
+def token_make(purpose: Purpose, user: User) -> str:
+    return signing.dumps({"u": user.pk, "s": _digest(purpose, user)}, salt=purpose.salt)
+
+
+def token_user(purpose: Purpose, token: str, *, max_age: int) -> User | None:
     """The user a valid token was made for, or ``None`` for any invalid token."""
     try:
-        data = signing.loads(token, salt=SALT, max_age=max_age)
+        data = signing.loads(token, salt=purpose.salt, max_age=max_age)
         user = User.objects.get(pk=int(data["u"]))
         state = str(data["s"])
     except (signing.BadSignature, User.DoesNotExist, KeyError, TypeError, ValueError):
         return None
-    return user if constant_time_compare(state, _state(user)) else None
+    return user if constant_time_compare(state, _digest(purpose, user)) else None
 
 
-def _state(user: User) -> str:
-    verified = user.email_verified_at.isoformat() if user.email_verified_at else ""
-    value = f"{user.pk}|{user.email}|{user.password}|{verified}"
-    return salted_hmac(SALT, value, algorithm="sha256").hexdigest()[:32]
+def _digest(purpose: Purpose, user: User) -> str:
+    value = f"{user.pk}|{purpose.state(user)}"
+    return salted_hmac(purpose.salt, value, algorithm="sha256").hexdigest()[:32]

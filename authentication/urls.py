@@ -10,5 +10,6 @@ urlpatterns = [
     path("resend-verification", views.ResendVerificationView.as_view(), name="resend"),
     path("login", views.LoginView.as_view(), name="login"),
     path("logout", views.LogoutView.as_view(), name="logout"),
+    path("logout-everywhere", views.LogoutEverywhereView.as_view(), name="logout-everywhere"),
     path("me", views.MeView.as_view(), name="me"),
 ]

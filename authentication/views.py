@@ -16,16 +16,44 @@ from authentication.serializers import (
     LoginOutput,
     RegisterInput,
     RegisterOutput,
-    TokenInput,
     UserOutput,
+    VerifyInput,
 )
 
-REGISTER_DETAIL = "Check your inbox: a link to verify your email address is on its way."
+REGISTER_DETAIL = "Check your inbox: a link to confirm your email address is on its way."
 RESEND_DETAIL = (
     "If this address has an account that is not yet verified, a new verification email "
     "is on its way."
 )
-VALIDATION_ERROR = OpenApiResponse(description="Per-field validation errors.")
+
+
+def errors(**described: str) -> dict[int, OpenApiResponse]:
+    """OpenAPI responses for error statuses, every one in the one error shape:
+    ``errors(e400="...", e429="...")``."""
+    return {
+        int(name[1:]): OpenApiResponse(response=ErrorOutput, description=text)
+        for name, text in described.items()
+    }
+
+
+# What any endpoint that reads a JSON body may answer besides its own outcomes.
+BODY_ERRORS = {
+    "e413": "The body is over 16 KB (`too_large`).",
+    "e415": "The body is not `application/json` (`unsupported_media_type`).",
+    "e503": "The database is briefly unreachable (`unavailable`); retry after `Retry-After`.",
+}
+THROTTLED = {"e429": "Too many attempts (`throttled`); retry after `Retry-After` seconds."}
+NOT_AUTHENTICATED = {
+    "e401": "No valid token (`not_authenticated`, `authentication_failed`): the token is "
+    "missing, expired or ended by a logout or a password change."
+}
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    int,
+    OpenApiParameter.HEADER,
+    description="Seconds to wait before trying again.",
+    response=[429, 503],
+)
 
 
 class RegisterView(APIView):
@@ -35,9 +63,19 @@ class RegisterView(APIView):
 
     @extend_schema(
         request=RegisterInput,
-        responses={201: RegisterOutput, 400: VALIDATION_ERROR},
-        description="The same 201 whether or not the address already has an account, so "
-        "the answer reveals nothing; the address's owner gets the email.",
+        responses={
+            201: RegisterOutput,
+            **errors(
+                e400="Invalid fields (`invalid`, with `fields`) or malformed JSON (`parse_error`).",
+                **BODY_ERRORS,
+                **THROTTLED,
+            ),
+        },
+        parameters=[RETRY_AFTER],
+        description="Records a registration and emails the address a link to confirm it. "
+        "The same 201 whether or not the address already has an account, so the answer "
+        "reveals nothing. The password becomes the account's only when the address is "
+        "confirmed with it (POST /api/auth/verify-email).",
     )
     def post(self, request: Request) -> Response:
         data = _valid(RegisterInput, request.data)
@@ -48,22 +86,28 @@ class RegisterView(APIView):
 class VerifyEmailView(APIView):
     permission_classes = (AllowAny,)
     authentication_classes = ()
-
-    @extend_schema(request=TokenInput, responses={200: UserOutput, 400: ErrorOutput})
-    def post(self, request: Request) -> Response:
-        return self._verify(request.data)
+    throttle_scope = "login"  # it checks a password, as a login does
 
     @extend_schema(
-        parameters=[OpenApiParameter("token", str, required=True)],
-        responses={200: UserOutput, 400: ErrorOutput},
-        description="The same as POST, for the link in the verification email.",
+        request=VerifyInput,
+        responses={
+            200: UserOutput,
+            **errors(
+                e400="`invalid_token` (bad, expired or foreign link), `wrong_password` (not "
+                "the password of any registration of this address), `invalid` with `fields`, "
+                "or `parse_error`.",
+                e409="`already_verified`: the address is confirmed; log in.",
+                **BODY_ERRORS,
+                **THROTTLED,
+            ),
+        },
+        parameters=[RETRY_AFTER],
+        description="Confirms the address with the token from the email and the password "
+        "chosen at registration, which becomes the account's password.",
     )
-    def get(self, request: Request) -> Response:
-        return self._verify(request.query_params)
-
-    def _verify(self, raw: object) -> Response:
-        data = _valid(TokenInput, raw)
-        user = services.user_verify_email(token=data["token"])
+    def post(self, request: Request) -> Response:
+        data = _valid(VerifyInput, request.data)
+        user = services.user_verify_email(token=data["token"], password=data["password"])
         return Response(UserOutput(user).data)
 
 
@@ -72,7 +116,19 @@ class ResendVerificationView(APIView):
     authentication_classes = ()
     throttle_scope = "resend"
 
-    @extend_schema(request=EmailInput, responses={202: DetailOutput, 400: VALIDATION_ERROR})
+    @extend_schema(
+        request=EmailInput,
+        responses={
+            202: DetailOutput,
+            **errors(
+                e400="Invalid fields (`invalid`) or malformed JSON (`parse_error`).",
+                **BODY_ERRORS,
+                **THROTTLED,
+            ),
+        },
+        parameters=[RETRY_AFTER],
+        description="The same 202 whether or not the address has an account.",
+    )
     def post(self, request: Request) -> Response:
         data = _valid(EmailInput, request.data)
         services.verification_email_resend(email=data["email"])
@@ -86,24 +142,54 @@ class LoginView(APIView):
 
     @extend_schema(
         request=LoginInput,
-        responses={200: LoginOutput, 400: ErrorOutput, 403: ErrorOutput},
-        description="403 with code `email_not_verified` until the email is verified.",
+        responses={
+            200: LoginOutput,
+            **errors(
+                e400="`invalid_credentials`, `invalid` with `fields`, or `parse_error`.",
+                e403="`email_not_verified`: confirm the address first.",
+                **BODY_ERRORS,
+                **THROTTLED,
+            ),
+        },
+        parameters=[RETRY_AFTER],
+        description="Each login gets its own token, valid until `expiry` or until it is "
+        "ended by a logout, a logout everywhere, or a password change.",
     )
     def post(self, request: Request) -> Response:
         data = _valid(LoginInput, request.data)
-        user, token = services.user_login(email=data["email"], password=data["password"])
-        return Response({"token": token, "user": UserOutput(user).data})
+        session = services.user_login(email=data["email"], password=data["password"])
+        return Response(LoginOutput(session).data)
 
 
 class LogoutView(APIView):
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        request=None,
+        responses={204: None, **errors(**NOT_AUTHENTICATED, e503=BODY_ERRORS["e503"])},
+        parameters=[RETRY_AFTER],
+        description="Ends the session of the token sent.",
+    )
     def post(self, request: Request) -> Response:
-        services.user_logout(user=request.user)
+        services.user_logout(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutEverywhereView(APIView):
+    @extend_schema(
+        request=None,
+        responses={204: None, **errors(**NOT_AUTHENTICATED, e503=BODY_ERRORS["e503"])},
+        parameters=[RETRY_AFTER],
+        description="Ends every session of the account, on every device.",
+    )
+    def post(self, request: Request) -> Response:
+        services.user_logout_everywhere(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):
-    @extend_schema(responses={200: UserOutput})
+    @extend_schema(
+        responses={200: UserOutput, **errors(**NOT_AUTHENTICATED, e503=BODY_ERRORS["e503"])},
+        parameters=[RETRY_AFTER],
+    )
     def get(self, request: Request) -> Response:
         return Response(UserOutput(request.user).data)
 

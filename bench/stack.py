@@ -10,6 +10,7 @@ client that registers users and reads their outbox rows.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
 import subprocess
@@ -37,7 +38,7 @@ DATABASE = "remosphere_bench"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 SENDGRID_KEY = "SG.bench-key"
 PASSWORD = "a-long-and-unusual-passphrase"
-TASK = "authentication.send_verification_email"
+TASK = "authentication.send_email"
 FROM_RENDERS_PROXY = {"X-Forwarded-Proto": "https"}  # production redirects plain HTTP
 QUEUE = "remosphere"
 
@@ -106,47 +107,47 @@ class Stack:
         """Empty the accounts, the outbox, the queue and the local SendGrid's record."""
         with psycopg.connect(self.database_url, autocommit=True) as conn:
             conn.execute(
-                "TRUNCATE authentication_verificationemail, authtoken_token, "
-                "authentication_user CASCADE"
+                "TRUNCATE authentication_email, knox_authtoken, authentication_user CASCADE"
             )
         redis.Redis.from_url(REDIS_URL).flushdb()
         self.sendgrid.reset()
 
     def create_pending_emails(self, count: int) -> list[int]:
-        """``count`` unverified users with a pending email each, straight into the database
-        (no password hashing: what is measured is the workers)."""
+        """``count`` unverified users with a pending verification email each, straight
+        into the database (no password hashing: what is measured is the workers); the
+        outbox ids."""
         with psycopg.connect(self.database_url, autocommit=True) as conn:
-            rows = conn.execute(
+            conn.execute(
                 "INSERT INTO authentication_user (password, is_superuser, email, is_active, "
                 "is_staff, date_joined) SELECT '!', false, 'bulk' || n || '@example.com', true, "
-                "false, now() FROM generate_series(1, %s) AS n RETURNING id",
+                "false, now() FROM generate_series(1, %s) AS n",
+                (count,),
+            )
+            rows = conn.execute(
+                "INSERT INTO authentication_email (kind, address, status, attempts, "
+                "next_attempt_at, created_at, last_error) "
+                "SELECT 'verification', 'bulk' || n || '@example.com', 'pending', 0, now(), "
+                "now(), '' FROM generate_series(1, %s) AS n RETURNING id",
                 (count,),
             ).fetchall()
-            ids = [row[0] for row in rows]
-            conn.execute(
-                "INSERT INTO authentication_verificationemail (user_id, status, attempts, "
-                "next_attempt_at, created_at, last_error) "
-                "SELECT id, 'pending', 0, now(), now(), '' FROM unnest(%s::bigint[]) AS id",
-                (ids,),
-            )
-        return ids
+        return [row[0] for row in rows]
 
-    def enqueue(self, user_ids: list[int]) -> None:
-        for user_id in user_ids:
-            self._celery.send_task(TASK, args=[user_id], queue=QUEUE)
+    def enqueue(self, email_ids: list[int]) -> None:
+        for email_id in email_ids:
+            self._celery.send_task(TASK, args=[email_id], queue=QUEUE)
 
     def committed_at(self) -> dict[str, float]:
         """When each outbox row was written (just before its transaction committed)."""
         with psycopg.connect(self.database_url) as conn:
             rows = conn.execute(
-                "SELECT u.email, extract(epoch FROM e.created_at) FROM "
-                "authentication_verificationemail e JOIN authentication_user u ON u.id = e.user_id"
+                "SELECT address, extract(epoch FROM created_at) FROM authentication_email"
             ).fetchall()
         return {email: float(at) for email, at in rows}
 
     def api_token(self) -> str:
-        """A verified user's API token, for requests that exercise the database."""
-        key = secrets.token_hex(20)
+        """A verified user's API token, for requests that exercise the database (stored
+        as django-rest-knox stores it: a SHA-512 digest and the first 15 characters)."""
+        key = secrets.token_hex(32)
         with psycopg.connect(self.database_url, autocommit=True) as conn:
             [(user_id,)] = conn.execute(
                 "INSERT INTO authentication_user (password, is_superuser, email, is_active, "
@@ -155,8 +156,9 @@ class Stack:
                 (f"token-{key[:8]}@example.com",),
             ).fetchall()
             conn.execute(
-                "INSERT INTO authtoken_token (key, user_id, created) VALUES (%s, %s, now())",
-                (key, user_id),
+                "INSERT INTO knox_authtoken (digest, token_key, user_id, created, expiry) "
+                "VALUES (%s, %s, %s, now(), now() + interval '1 day')",
+                (hashlib.sha512(key.encode()).hexdigest(), key[:15], user_id),
             )
         return key
 

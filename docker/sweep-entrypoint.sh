@@ -15,7 +15,7 @@ load_environment() {
 
 main() {
   load_environment
-  exec python manage.py sweep_verification_emails --stale-after "${EMAIL_SWEEP_AFTER_SECONDS}" "$@"
+  exec python manage.py sweep_emails --stale-after "${EMAIL_SWEEP_AFTER_SECONDS}" "$@"
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then

@@ -4,6 +4,10 @@
 # receives Render's SIGTERM itself.
 set -euo pipefail
 
+# The access log shows the path without its query string, and no referrer: links from
+# emails carry their token in the query (?token=...), and no token may reach a log line.
+readonly ACCESS_LOG_FORMAT='%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+
 log() { printf 'web-entrypoint: %s\n' "$*" >&2; }
 
 # Stops with the list of every missing or malformed variable; otherwise exports the
@@ -34,6 +38,7 @@ main() {
     --graceful-timeout "${GUNICORN_GRACEFUL_TIMEOUT}" \
     --forwarded-allow-ips '*' \
     --access-logfile - \
+    --access-logformat "${ACCESS_LOG_FORMAT}" \
     --error-logfile - \
     "$@"
 }

@@ -3,10 +3,12 @@
 Configuration comes from Django settings (``CELERY_*``), which read the env spec.
 """
 
+import logging
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
+from remosphere import logredact
 from remosphere.heartbeat import Heartbeat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "remosphere.settings")
@@ -15,3 +17,11 @@ app = Celery("remosphere")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.steps["worker"].add(Heartbeat)
+
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _redact_celery_logs(logger: logging.Logger, **_: object) -> None:
+    """The worker replaces the root logger's handlers with its own: mask secrets there
+    too (remosphere.logredact)."""
+    logredact.install(logger.handlers)

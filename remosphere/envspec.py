@@ -13,6 +13,7 @@ Error messages name variables and say what is expected; they never contain a val
 
 from __future__ import annotations
 
+import math
 import re
 import shlex
 from collections.abc import Iterable, Mapping
@@ -29,7 +30,9 @@ ALL = PROCESSES
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$|^[^@\s<>]+@localhost$")
-_RATE = re.compile(r"^[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)$")
+_RATE = re.compile(r"^([1-9][0-9]*)/([1-9][0-9]*)?(s|sec|second|m|min|minute|h|hour|d|day)s?$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_URL_PATH = re.compile(r"^([A-Za-z0-9._~-]+/)+$")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_-]{1,63})*$")
 
 
@@ -53,7 +56,9 @@ class Var:
     local_schemes: tuple[str, ...] = ()  # url: schemes accepted outside production only
     choices: tuple[str, ...] = ()
     minimum: int | None = None
+    maximum: int | None = None
     min_length: int | None = None  # string: the shortest value production accepts
+    min_entropy_bits: int | None = None  # string: production refuses guessable values
     example: str = ""  # a placeholder for .env.example where the default says nothing
     set_by_render: bool = False
 
@@ -61,6 +66,8 @@ class Var:
         if self.format == "url":
             return "URL (" + ", ".join(f"{s}://" for s in self.schemes) + ")"
         if self.format == "int":
+            if self.minimum is not None and self.maximum is not None:
+                return f"integer from {self.minimum} to {self.maximum}"
             return "integer" + (f" >= {self.minimum}" if self.minimum is not None else "")
         if self.format == "bool":
             return "boolean (true/false)"
@@ -69,7 +76,9 @@ class Var:
         if self.format == "list":
             return "comma-separated list"
         if self.format == "rate":
-            return "rate such as 10/minute (per second, minute, hour or day)"
+            return "rate such as 10/minute or 10/5minutes (per second, minute, hour or day)"
+        if self.format == "urlpath":
+            return "URL path such as admin/ (no leading slash, one trailing slash)"
         return self.format
 
 
@@ -102,6 +111,7 @@ SPEC: tuple[Var, ...] = (
         secret=True,
         shared=True,
         min_length=32,
+        min_entropy_bits=96,
         example="generate with: python -c 'import secrets; print(secrets.token_urlsafe(50))'",
     ),
     Var(
@@ -238,6 +248,25 @@ SPEC: tuple[Var, ...] = (
         default="5/hour",
     ),
     Var(
+        "THROTTLE_RATE_LOGIN_ACCOUNT",
+        "Login attempts (and email confirmations, which check a password) one account may "
+        "take, from any number of addresses. Kept short: a stranger can lock the owner out "
+        "for one window at most.",
+        (WEB,),
+        format="rate",
+        default="10/5minutes",
+    ),
+    Var(
+        "THROTTLE_IPV6_PREFIX",
+        "Rate limits count an IPv6 client by this network prefix (one /64 is usually one "
+        "home or one server).",
+        (WEB,),
+        format="int",
+        minimum=32,
+        maximum=128,
+        default="64",
+    ),
+    Var(
         "NUM_PROXIES",
         "Proxies in front of the web that append the client's address to X-Forwarded-For "
         "(Render's load balancer: 1); rate limits count per that address.",
@@ -253,6 +282,29 @@ SPEC: tuple[Var, ...] = (
         format="int",
         minimum=60,
         default="259200",
+    ),
+    Var(
+        "AUTH_TOKEN_TTL",
+        "Seconds an API token from POST /api/auth/login stays valid.",
+        (WEB,),
+        format="int",
+        minimum=60,
+        default="604800",
+    ),
+    Var(
+        "ADMIN_ENABLED",
+        "Serve Django's admin (its login is rate-limited like the API's).",
+        (WEB,),
+        format="bool",
+        default="true",
+    ),
+    Var(
+        "ADMIN_PATH",
+        "Where the admin is served, when ADMIN_ENABLED; a path of your own keeps it away "
+        "from scanners that try /admin/.",
+        (WEB,),
+        format="urlpath",
+        default="admin/",
     ),
     # --- worker -----------------------------------------------------------------------
     Var(
@@ -406,6 +458,11 @@ def parse(var: Var, raw: str, *, production: bool) -> Any:
     if var.format == "string":
         if production and var.min_length and len(raw) < var.min_length:
             raise ValueError(f"expected at least {var.min_length} characters in production")
+        if production and var.min_entropy_bits and entropy_bits(raw) < var.min_entropy_bits:
+            raise ValueError(
+                f"too guessable for production (repeated or few distinct characters; at least "
+                f"{var.min_entropy_bits} bits of randomness needed). {_GENERATE_KEY}"
+            )
         return raw
     if var.format == "int":
         try:
@@ -413,6 +470,8 @@ def parse(var: Var, raw: str, *, production: bool) -> Any:
         except ValueError:
             raise ValueError(f"expected {var.describe_format()}") from None
         if var.minimum is not None and number < var.minimum:
+            raise ValueError(f"expected {var.describe_format()}")
+        if var.maximum is not None and number > var.maximum:
             raise ValueError(f"expected {var.describe_format()}")
         return number
     if var.format == "bool":
@@ -441,7 +500,34 @@ def parse(var: Var, raw: str, *, production: bool) -> Any:
         if not _RATE.match(value):
             raise ValueError(f"expected a {var.describe_format()}")
         return value
+    if var.format == "urlpath":
+        if not _URL_PATH.match(value):
+            raise ValueError(f"expected a {var.describe_format()}")
+        return value
     raise AssertionError(f"unknown format {var.format!r} for {var.name}")
+
+
+_GENERATE_KEY = "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+
+
+def entropy_bits(value: str) -> float:
+    """An upper estimate of the randomness in ``value``: its length times the Shannon
+    entropy of its characters. ``'a' * 32`` has none; 44 random base64 characters ~210."""
+    if not value:
+        return 0.0
+    counts = [value.count(char) for char in set(value)]
+    per_char = -sum(n / len(value) * math.log2(n / len(value)) for n in counts)
+    return max(0.0, per_char * len(value))
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"10/minute"`` -> ``(10, 60)``; ``"10/5min"`` -> ``(10, 300)``: requests per window
+    of seconds. The one reader of the ``rate`` format (settings and the limiter use it)."""
+    match = _RATE.match(rate.strip())
+    if not match:
+        raise ValueError(f"expected a rate such as 10/minute, not {rate!r}")
+    count, multiple, unit = match.groups()
+    return int(count), int(multiple or 1) * _UNIT_SECONDS[unit[0]]
 
 
 def _parse_url(var: Var, value: str, *, production: bool) -> str:

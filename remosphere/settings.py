@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -44,7 +45,7 @@ LOCAL_DATA_DIR = BASE_DIR / ENV["LOCAL_DATA_DIR"]
 
 # --- applications --------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "remosphere.apps.AdminConfig",  # Django's admin, with a rate-limited login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -53,7 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "authentication",
 ]
@@ -68,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "remosphere.middleware.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "remosphere.urls"
@@ -171,15 +173,15 @@ STORAGES = {
 
 # --- REST framework and OpenAPI ----------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["knox.auth.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["remosphere.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "remosphere.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": None,
-    # Rate limits per client address, counted in the cache (Redis), so every web instance
-    # shares them; a view opts in with throttle_scope. See remosphere/throttling.py.
+    # Rate limits per client address, counted atomically in the cache (Redis), so every
+    # web instance shares them; a view opts in with throttle_scope (remosphere/ratelimit.py).
     "DEFAULT_THROTTLE_CLASSES": ["remosphere.throttling.ScopedRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "register": ENV["THROTTLE_RATE_REGISTER"],
@@ -190,6 +192,14 @@ REST_FRAMEWORK = {
     # X-Forwarded-For (Render's load balancer: one).
     "NUM_PROXIES": ENV["NUM_PROXIES"],
 }
+# Per account, from any address: logins and email confirmations (both check a password).
+THROTTLE_RATE_LOGIN_ACCOUNT = ENV["THROTTLE_RATE_LOGIN_ACCOUNT"]
+THROTTLE_IPV6_PREFIX = ENV["THROTTLE_IPV6_PREFIX"]
+# API tokens: one per login, stored hashed, expiring; a password change ends them all.
+REST_KNOX = {"TOKEN_TTL": timedelta(seconds=ENV["AUTH_TOKEN_TTL"]), "AUTO_REFRESH": False}
+# The admin, if served, and where (remosphere/urls.py).
+ADMIN_ENABLED = ENV["ADMIN_ENABLED"]
+ADMIN_PATH = ENV["ADMIN_PATH"]
 SPECTACULAR_SETTINGS = {
     "TITLE": "RemoSphere API",
     "DESCRIPTION": (
@@ -258,8 +268,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # No log line may carry a secret, a token or a password, at any level: the filter
+    # masks them in every record, the SendGrid client's DEBUG output included.
+    "filters": {"redact": {"()": "remosphere.logredact.RedactFilter"}},
     "handlers": {
-        "stdout": {"class": "logging.StreamHandler", "stream": sys.stdout, "formatter": "plain"}
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": sys.stdout,
+            "formatter": "plain",
+            "filters": ["redact"],
+        }
     },
     "root": {"handlers": ["stdout"], "level": ENV["LOG_LEVEL"]},
     # Django's own console handler would print every line a second time.

@@ -1,34 +1,36 @@
-"""Rate limits that every web instance shares, and that never take the site down.
+"""REST framework's throttle, on this project's limiter (``remosphere.ratelimit``).
 
-REST framework's scoped throttle counts requests in Django's cache, which is Redis here,
-so the limits hold across instances. If Redis cannot be reached the request is let
-through (and logged): refusing registrations during a Redis outage would lose exactly the
-sign-ups the outbox is there to keep.
+A view opts in with ``throttle_scope``; the rate is ``DEFAULT_THROTTLE_RATES[scope]``
+(the ``THROTTLE_RATE_*`` variables). Counted atomically and shared by every web instance,
+per client address (IPv6 by network).
 """
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
-import redis
+from django.conf import settings
 from rest_framework import throttling
+
+from remosphere import ratelimit
 
 if TYPE_CHECKING:  # REST framework's views import this module through its settings
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
-logger = logging.getLogger(__name__)
 
+class ScopedRateThrottle(throttling.BaseThrottle):
+    def __init__(self) -> None:
+        self._retry_after: int | None = None
 
-class ScopedRateThrottle(throttling.ScopedRateThrottle):
     def allow_request(self, request: Request, view: APIView) -> bool:
-        try:
-            return super().allow_request(request, view)
-        except (redis.RedisError, OSError) as error:
-            logger.warning(
-                "rate limit not checked for %s: cache unreachable (%s)",
-                request.path,
-                type(error).__name__,
-            )
+        scope = getattr(view, "throttle_scope", None)
+        if scope is None:
             return True
+        rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope]
+        verdict = ratelimit.hit(scope, ratelimit.client_address(request), rate)
+        self._retry_after = verdict.retry_after
+        return verdict.allowed
+
+    def wait(self) -> float | None:
+        return self._retry_after

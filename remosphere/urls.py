@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
@@ -9,5 +10,11 @@ urlpatterns = [
     path(endpoints.READYZ.lstrip("/"), health.readyz, name="readyz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/auth/", include("authentication.urls")),
-    path("admin/", admin.site.urls),
 ]
+if settings.ADMIN_ENABLED:
+    urlpatterns.append(path(settings.ADMIN_PATH, admin.site.urls))
+
+# Outside the REST framework views (an unknown /api/ path, a crash), errors under /api/
+# are JSON in the API's one error shape too.
+handler404 = "remosphere.errors.not_found"
+handler500 = "remosphere.errors.server_error"

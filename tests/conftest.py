@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from remosphere import envspec
 from tests.support import services
 from tests.support.fake_sendgrid import FakeSendGrid
 from tests.support.web import WebProcess
+from tests.support.worker import WorkerProcess
 
 SENDGRID_TEST_KEY = "SG.test-key-never-logged"
 
@@ -27,7 +29,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["REDIS_URL"] = services.REDIS_URL
     os.environ["DJANGO_SETTINGS_MODULE"] = "remosphere.settings"
     # Every test registers from 127.0.0.1; the rate-limit tests set their own limits.
-    for scope in ("REGISTER", "LOGIN", "RESEND"):
+    for scope in ("REGISTER", "LOGIN", "RESEND", "LOGIN_ACCOUNT"):
         os.environ[f"THROTTLE_RATE_{scope}"] = "100000/minute"
     problems = services.unreachable()
     if problems:
@@ -35,6 +37,14 @@ def pytest_configure(config: pytest.Config) -> None:
     from django.conf import settings
 
     settings.INSTALLED_APPS  # noqa: B018 - loads settings now, from this environment
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """PBKDF2 at one iteration in this process: what a test checks is which password is
+    hashed and compared, not the hasher's cost (the processes the integration tests start
+    hash as production does)."""
+    settings.PASSWORD_HASHERS = ["tests.support.hashers.CountingHasher"]
 
 
 @pytest.fixture
@@ -81,6 +91,41 @@ def start_web(tmp_path) -> Iterator[Callable[[dict[str, str]], WebProcess]]:
     for web in webs:
         web.stop()
         print(f"--- {web.log_path.name} ---\n{web.log}")
+
+
+@pytest.fixture
+def worker_env(live_server, fake_sendgrid: FakeSendGrid, redis_client) -> dict[str, str]:
+    """What the worker process sees: the test database, the fake SendGrid, fast retries."""
+    from django.db import connection
+
+    test_database = services.database_url(connection.settings_dict["NAME"])
+    return {
+        **os.environ,
+        "DATABASE_URL": test_database,
+        "REDIS_URL": services.REDIS_URL,
+        "SENDGRID_API_KEY": SENDGRID_TEST_KEY,
+        "SENDGRID_API_HOST": fake_sendgrid.host,
+        "EMAIL_VERIFICATION_URL": f"{live_server.url}/api/auth/verify-email",
+        "EMAIL_RETRY_BASE_SECONDS": "1",
+    }
+
+
+@pytest.fixture
+def start_worker(
+    worker_env: dict[str, str], tmp_path: Path
+) -> Iterator[Callable[..., WorkerProcess]]:
+    workers: list[WorkerProcess] = []
+
+    def start(**overrides: str) -> WorkerProcess:
+        log = tmp_path / f"worker-{len(workers)}.log"
+        worker = WorkerProcess({**worker_env, **overrides}, log)
+        workers.append(worker)
+        return worker.wait_ready()
+
+    yield start
+    for worker in workers:
+        worker.stop()
+        print(f"--- {worker.log_path.name} ---\n{worker.log}")  # shown when a test fails
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

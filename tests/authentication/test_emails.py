@@ -1,5 +1,5 @@
-"""The verification-email outbox on the real PostgreSQL and Redis, sending to the local
-SendGrid: one send per email, whatever runs twice."""
+"""The outbox on the real PostgreSQL and Redis, sending to the local SendGrid: one send
+per email, whatever runs twice; nothing sent to an address with nobody to send it to."""
 
 from __future__ import annotations
 
@@ -9,27 +9,31 @@ import pytest
 from django.utils import timezone
 
 from authentication import emails
-from authentication.models import User, VerificationEmail
+from authentication.models import Email, User
 from tests.support.fake_sendgrid import Answer
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "a-long-and-unusual-passphrase"
 QUEUE = "remosphere"
-Status = VerificationEmail.Status
+Status = Email.Status
 
 
 @pytest.fixture
 def user() -> User:
-    return User.objects.create_user("ada@example.com", PASSWORD)
+    return User.objects.create_user("ada@example.com")
 
 
 @pytest.fixture
-def email(user) -> VerificationEmail:
-    return VerificationEmail.objects.create(user=user)
+def email(user) -> Email:
+    return Email.objects.create(kind=Email.Kind.VERIFICATION, address=user.email)
 
 
-def status_of(email: VerificationEmail) -> str:
+def deliver(email: Email) -> emails.Delivery:
+    return emails.email_deliver(email_id=email.pk)
+
+
+def status_of(email: Email) -> str:
     email.refresh_from_db()
     return email.status
 
@@ -39,59 +43,73 @@ def status_of(email: VerificationEmail) -> str:
 
 def test_delivering_sends_the_verification_link(email, fake_sendgrid, settings):
     settings.EMAIL_VERIFICATION_URL = "https://app.example.com/verify"
-    emails.verification_email_deliver(user_id=email.user_id)
+    deliver(email)
     assert "https://app.example.com/verify?token=" in fake_sendgrid.requests[0].text
 
 
 def test_delivering_marks_the_email_sent(email, fake_sendgrid):
-    emails.verification_email_deliver(user_id=email.user_id)
+    deliver(email)
     assert status_of(email) == Status.SENT
 
 
 def test_delivering_a_sent_email_again_sends_nothing(email, fake_sendgrid):
-    emails.verification_email_deliver(user_id=email.user_id)
-    emails.verification_email_deliver(user_id=email.user_id)
+    deliver(email)
+    deliver(email)
     assert len(fake_sendgrid.requests) == 1
 
 
-def test_delivering_with_no_open_email_does_nothing(user, fake_sendgrid):
-    assert emails.verification_email_deliver(user_id=user.pk).outcome == "nothing-to-send"
+def test_delivering_a_row_that_does_not_exist_does_nothing(fake_sendgrid):
+    assert emails.email_deliver(email_id=123456).outcome == "nothing-to-send"
 
 
 def test_delivering_to_a_user_verified_meanwhile_skips_the_email(email, fake_sendgrid):
-    User.objects.filter(pk=email.user_id).update(email_verified_at=timezone.now())
-    emails.verification_email_deliver(user_id=email.user_id)
+    User.objects.filter(email=email.address).update(email_verified_at=timezone.now())
+    deliver(email)
     assert (status_of(email), fake_sendgrid.requests) == (Status.SKIPPED, [])
+
+
+def test_an_email_to_an_address_without_an_account_is_skipped_unsent(fake_sendgrid):
+    email = Email.objects.create(kind=Email.Kind.VERIFICATION, address="nobody@example.com")
+    assert (deliver(email).outcome, status_of(email), fake_sendgrid.requests) == (
+        "skipped",
+        Status.SKIPPED,
+        [],
+    )
+
+
+def test_each_delivery_attempt_is_counted_on_the_row(email, fake_sendgrid):
+    fake_sendgrid.answer_next(Answer(500))
+    deliver(email)
+    Email.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now())
+    deliver(email)
+    email.refresh_from_db()
+    assert (email.attempts, email.status) == (2, Status.SENT)
 
 
 def test_an_email_another_worker_is_sending_is_not_sent_again(email, fake_sendgrid):
     claimed_until = timezone.now() + timedelta(seconds=60)
-    VerificationEmail.objects.filter(pk=email.pk).update(
-        status=Status.SENDING, claimed_until=claimed_until
-    )
-    delivery = emails.verification_email_deliver(user_id=email.user_id)
+    Email.objects.filter(pk=email.pk).update(status=Status.SENDING, claimed_until=claimed_until)
+    delivery = deliver(email)
     assert (delivery.outcome, fake_sendgrid.requests) == ("busy", [])
 
 
 def test_an_email_whose_claim_expired_is_taken_over_and_sent(email, fake_sendgrid):
     expired = timezone.now() - timedelta(seconds=1)
-    VerificationEmail.objects.filter(pk=email.pk).update(
-        status=Status.SENDING, claimed_until=expired
-    )
-    emails.verification_email_deliver(user_id=email.user_id)
+    Email.objects.filter(pk=email.pk).update(status=Status.SENDING, claimed_until=expired)
+    deliver(email)
     assert (status_of(email), len(fake_sendgrid.requests)) == (Status.SENT, 1)
 
 
 def test_a_retry_that_comes_early_waits_for_the_due_time(email, fake_sendgrid):
     due = timezone.now() + timedelta(seconds=30)
-    VerificationEmail.objects.filter(pk=email.pk).update(next_attempt_at=due)
-    delivery = emails.verification_email_deliver(user_id=email.user_id)
+    Email.objects.filter(pk=email.pk).update(next_attempt_at=due)
+    delivery = deliver(email)
     assert (delivery.outcome, 28 < delivery.retry_in <= 30) == ("busy", True)
 
 
 def test_a_sendgrid_500_leaves_the_email_pending_for_a_later_attempt(email, fake_sendgrid):
     fake_sendgrid.answer_next(Answer(500, {"errors": [{"message": "try later"}]}))
-    delivery = emails.verification_email_deliver(user_id=email.user_id)
+    delivery = deliver(email)
     assert (delivery.outcome, status_of(email), email.last_error) == (
         "retry",
         Status.PENDING,
@@ -101,7 +119,7 @@ def test_a_sendgrid_500_leaves_the_email_pending_for_a_later_attempt(email, fake
 
 def test_a_sendgrid_400_marks_the_email_failed_with_sendgrids_reason(email, fake_sendgrid):
     fake_sendgrid.answer_next(Answer(400, {"errors": [{"message": "invalid to address"}]}))
-    emails.verification_email_deliver(user_id=email.user_id)
+    deliver(email)
     assert (status_of(email), email.last_error) == (
         Status.FAILED,
         "SendGrid refused the email (400): invalid to address",
@@ -109,25 +127,29 @@ def test_a_sendgrid_400_marks_the_email_failed_with_sendgrids_reason(email, fake
 
 
 def test_the_last_attempt_failing_marks_the_email_failed(email, fake_sendgrid):
-    VerificationEmail.objects.filter(pk=email.pk).update(attempts=emails.MAX_ATTEMPTS - 1)
+    Email.objects.filter(pk=email.pk).update(attempts=emails.MAX_ATTEMPTS - 1)
     fake_sendgrid.answer_next(Answer(503))
-    emails.verification_email_deliver(user_id=email.user_id)
+    deliver(email)
     assert status_of(email) == Status.FAILED
 
 
 # --- queueing --------------------------------------------------------------------------
 
 
+def queue(address: str = "ada@example.com") -> None:
+    emails.email_queue(kind=Email.Kind.VERIFICATION, address=address)
+
+
 def test_queueing_twice_keeps_one_open_email(user, redis_client):
-    emails.verification_email_queue(user=user)
-    emails.verification_email_queue(user=user)
-    assert VerificationEmail.objects.filter(status=Status.PENDING).count() == 1
+    queue()
+    queue()
+    assert Email.objects.filter(status=Status.PENDING).count() == 1
 
 
 def test_queueing_after_a_sent_email_opens_a_new_one(email, fake_sendgrid, redis_client):
-    emails.verification_email_deliver(user_id=email.user_id)
-    emails.verification_email_queue(user=email.user)
-    assert sorted(VerificationEmail.objects.values_list("status", flat=True)) == [
+    deliver(email)
+    queue()
+    assert sorted(Email.objects.values_list("status", flat=True)) == [
         "pending",
         "sent",
     ]
@@ -136,37 +158,42 @@ def test_queueing_after_a_sent_email_opens_a_new_one(email, fake_sendgrid, redis
 # --- the sweep -------------------------------------------------------------------------
 
 
-def overdue(email: VerificationEmail, seconds: int) -> None:
-    VerificationEmail.objects.filter(pk=email.pk).update(
+def overdue(email: Email, seconds: int) -> None:
+    Email.objects.filter(pk=email.pk).update(
         next_attempt_at=timezone.now() - timedelta(seconds=seconds)
     )
 
 
 def test_the_sweep_enqueues_an_email_overdue_past_its_threshold(email, redis_client):
     overdue(email, 600)
-    emails.verification_emails_sweep(stale_after=300)
+    emails.emails_sweep(stale_after=300)
     assert redis_client.llen(QUEUE) == 1
 
 
 def test_the_sweep_leaves_an_email_whose_task_may_still_be_queued(email, redis_client):
     overdue(email, 10)
-    emails.verification_emails_sweep(stale_after=300)
+    emails.emails_sweep(stale_after=300)
     assert redis_client.llen(QUEUE) == 0
 
 
 def test_the_sweep_enqueues_an_email_whose_worker_died_while_sending(email, redis_client):
-    VerificationEmail.objects.filter(pk=email.pk).update(
+    Email.objects.filter(pk=email.pk).update(
         status=Status.SENDING, claimed_until=timezone.now() - timedelta(seconds=1)
     )
-    emails.verification_emails_sweep(stale_after=300)
+    emails.emails_sweep(stale_after=300)
     assert redis_client.llen(QUEUE) == 1
 
 
 def test_the_sweep_leaves_sent_and_failed_emails(user, redis_client):
     long_ago = timezone.now() - timedelta(days=1)
     for status in (Status.SENT, Status.FAILED, Status.SKIPPED):
-        VerificationEmail.objects.create(user=user, status=status, next_attempt_at=long_ago)
-    emails.verification_emails_sweep(stale_after=300)
+        Email.objects.create(
+            kind=Email.Kind.VERIFICATION,
+            address=user.email,
+            status=status,
+            next_attempt_at=long_ago,
+        )
+    emails.emails_sweep(stale_after=300)
     assert redis_client.llen(QUEUE) == 0
 
 

@@ -5,6 +5,7 @@ down cleanly on SIGTERM, as the non-root user."""
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import time
 from collections.abc import Iterator
@@ -64,7 +65,7 @@ def production_env(transactional_db, redis_client) -> dict[str, str]:
 
     return {
         "RENDER": "true",
-        "SECRET_KEY": "image-test-secret-key-" + "x" * 40,
+        "SECRET_KEY": secrets.token_urlsafe(50),
         "DATABASE_URL": services.database_url(connection.settings_dict["NAME"]),
         "REDIS_URL": services.REDIS_URL,
     }

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import yaml
 
-from authentication.models import VerificationEmail
-from authentication.tasks import send_verification_email
+from authentication.models import Email
+from authentication.tasks import send_email
 from tests.conftest import SENDGRID_TEST_KEY
 from tests.support.fake_sendgrid import Answer
 from tests.support.http import call
@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a-long-and-unusual-passphrase"
-Status = VerificationEmail.Status
+Status = Email.Status
 
 
 def register(base_url: str, email: str) -> int:
@@ -35,7 +35,7 @@ def register(base_url: str, email: str) -> int:
 
 
 def status_of(email: str) -> str:
-    return VerificationEmail.objects.get(user__email=email).status
+    return Email.objects.get(address=email).status
 
 
 def sweep(env: dict[str, str]) -> str:
@@ -105,14 +105,14 @@ def test_worker_killed_mid_send_is_replaced_and_the_email_sent_once(
     doomed.kill()  # SIGKILL, pool included: nothing acknowledges or cleans up
 
     start_worker(**limits)
-    claim = VerificationEmail.objects.get(user__email="killed@example.com").claimed_until
+    claim = Email.objects.get(address="killed@example.com").claimed_until
     eventually(lambda: time.time() > claim.timestamp() + 1, timeout=60)
     sweep(worker_env)
     fake_sendgrid.wait_for(1)
     # The killed worker's message, never acknowledged, comes back once Redis's visibility
     # timeout passes (an hour); enqueue it again now, as that redelivery would.
-    user_id = VerificationEmail.objects.get(user__email="killed@example.com").user_id
-    send_verification_email.delay(user_id)
+    email_id = Email.objects.get(address="killed@example.com").pk
+    send_email.delay(email_id)
     sweep(worker_env)  # and the sweep runs again: the row is sent, nothing more goes out
     time.sleep(2)
 
@@ -174,7 +174,7 @@ def test_a_sendgrid_refusal_marks_the_email_failed_without_retrying(
     register(live_server.url, "refused@example.com")
     eventually(lambda: status_of("refused@example.com") == Status.FAILED)
     time.sleep(2)  # time for a retry that must not come
-    email = VerificationEmail.objects.get(user__email="refused@example.com")
+    email = Email.objects.get(address="refused@example.com")
     assert (email.status, email.last_error, fake_sendgrid.arrivals) == (
         Status.FAILED,
         f"SendGrid refused the email ({refusal}): refused {refusal}",
@@ -192,7 +192,7 @@ def test_the_api_key_never_reaches_a_log_line_or_the_outbox(
     worker = start_worker()
     register(live_server.url, "leak@example.com")
     eventually(lambda: status_of("leak@example.com") == Status.FAILED)
-    last_error = VerificationEmail.objects.get().last_error
+    last_error = Email.objects.get().last_error
     assert SENDGRID_TEST_KEY not in worker.log + last_error
 
 
@@ -255,7 +255,7 @@ def test_a_burst_of_registrations_on_two_workers_sends_each_email_exactly_once(
     fake_sendgrid.wait_for(len(addresses), timeout=120)
     time.sleep(2)  # a duplicate would arrive now
     sent = sorted(r.to for r in fake_sendgrid.requests)
-    assert (sent, set(VerificationEmail.objects.values_list("status", flat=True))) == (
+    assert (sent, set(Email.objects.values_list("status", flat=True))) == (
         sorted(addresses),
         {Status.SENT},
     )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import base64
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {"RENDER": "true"}
 COMPLETE_WEB = {
     **PRODUCTION,
-    "SECRET_KEY": "s" * 50,
+    "SECRET_KEY": "Zq3-vL9sT1_wE7rN2bK8mD4yH6cX0pG5jF",
     "DATABASE_URL": "postgresql://u:p@db.internal:5432/remosphere",
     "REDIS_URL": "redis://kv.internal:6379",
 }
@@ -123,7 +125,36 @@ def test_a_short_secret_key_is_refused_in_production():
 
 def test_a_key_as_long_as_renders_generated_ones_is_accepted_in_production():
     # generateValue: 256 random bits, base64-encoded: 44 characters.
-    assert envspec.check({**COMPLETE_WEB, "SECRET_KEY": "k" * 44}, "web") == []
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
+    assert envspec.check({**COMPLETE_WEB, "SECRET_KEY": key}, "web") == []
+
+
+@pytest.mark.parametrize("key", ["a" * 32, "ab" * 25, "k" * 44, "0123" * 10])
+def test_a_long_but_guessable_key_is_refused_in_production_before_any_stretching(key):
+    [problem] = envspec.check({**COMPLETE_WEB, "SECRET_KEY": key}, "web")
+    assert (problem.name, "secrets.token_urlsafe" in problem.message) == ("SECRET_KEY", True)
+
+
+def test_a_guessable_key_is_accepted_locally():
+    assert envspec.check({"SECRET_KEY": "a" * 32}, "web") == []
+
+
+def test_a_hex_key_of_128_random_bits_is_accepted_in_production():
+    keys = [secrets.token_hex(16) for _ in range(200)]
+    assert [k for k in keys if envspec.check({**COMPLETE_WEB, "SECRET_KEY": k}, "web")] == []
+
+
+@pytest.mark.parametrize(
+    ("rate", "parsed"),
+    [
+        ("10/minute", (10, 60)),
+        ("10/5minutes", (10, 300)),
+        ("3/h", (3, 3600)),
+        ("1/2d", (1, 172800)),
+    ],
+)
+def test_rates_read_as_requests_per_window(rate, parsed):
+    assert envspec.parse_rate(rate) == parsed
 
 
 def test_problem_messages_never_contain_the_value():
