@@ -4,19 +4,22 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format docs lock bench clean
+.PHONY: run test setup lint format docs lock bench clean
 
 run: $(STAMP)  ## Run web + worker locally on embedded defaults
 	$(PY) scripts/run_local.py
 
-test: lint  ## Lint, check generated docs, run every test (image build included)
+test: setup lint  ## Set up what the tests need, lint, check generated docs, run every test
 	$(PY) -m remosphere.envdocs --check
 	$(PY) -m pytest
+
+setup:  ## Install and start what the tests need (buildah, chromium, Redis, PostgreSQL...)
+	scripts/test-setup.sh
 
 lint: $(STAMP)  ## ruff, shellcheck, hadolint, bandit, and the CI workflow and compose file against their schemas
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(VENV)/bin/shellcheck docker/*.sh .ci/run
+	$(VENV)/bin/shellcheck docker/*.sh scripts/*.sh .ci/run
 	$(VENV)/bin/hadolint Dockerfile
 	$(VENV)/bin/bandit -q -r remosphere authentication blueprintcheck scripts
 	$(VENV)/bin/check-jsonschema -q --builtin-schema vendor.github-workflows .github/workflows/*.yml

@@ -98,7 +98,9 @@ def email_deliver(*, email_id: int) -> Delivery:
     # The HTTP call happens outside any transaction: no row lock is held while waiting.
     message = messages.message(email.kind, user)
     try:
-        mailer.send_email(to=email.address, subject=message.subject, text=message.text)
+        mailer.send_email(
+            to=email.address, subject=message.subject, text=message.text, html=message.html
+        )
     except mailer.TransientEmailError as error:
         return _after_transient_failure(email, error)
     except mailer.PermanentEmailError as error:

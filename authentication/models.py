@@ -103,7 +103,9 @@ class Email(models.Model):
     """
 
     class Kind(models.TextChoices):
-        VERIFICATION = "verification"
+        VERIFICATION = "verification"  # confirm the address of a registration
+        PASSWORD_RESET = "password_reset"  # noqa: S105 - a kind of email  # nosec B105
+        ACCOUNT_EXISTS = "account_exists"  # someone registered an address that has an account
 
     class Status(models.TextChoices):
         PENDING = "pending"

@@ -30,6 +30,13 @@ class VerifyInput(serializers.Serializer):
     )
 
 
+class PasswordResetConfirmInput(serializers.Serializer):
+    token = serializers.CharField(max_length=1024, help_text="The `token` of the emailed link.")
+    password = serializers.CharField(
+        max_length=128, trim_whitespace=False, write_only=True, help_text="The new password."
+    )
+
+
 class LoginInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)

@@ -45,6 +45,7 @@ NOT_REGISTERED_WITH = (
     "That is not the password this address was registered with. Type the one you chose "
     "when you signed up, or set a new one with a password reset."
 )
+INVALID_RESET_LINK = "This password-reset link is invalid, expired or already used."
 INVALID_CREDENTIALS = "Invalid email or password."
 EMAIL_NOT_VERIFIED = "Verify your email address before logging in; check your inbox."
 
@@ -55,7 +56,8 @@ def user_register(*, email: str, password: str) -> str:
     the address's owner confirm it; return the normalised address.
 
     A taken address gets the same answer and the same hashing: an unverified one gains
-    one more registration (its owner gets a link), a verified one is left alone.
+    one more registration (its owner gets a link), a verified one is left alone and its
+    owner is told, with a way to reset the password if it was them.
     """
     email = normalize_email(email)
     try:
@@ -66,6 +68,7 @@ def user_register(*, email: str, password: str) -> str:
     user = _account_for(email)
     if user.email_verified:
         logger.info("registration of a verified address (user %s) answered as new", user.pk)
+        emails.email_queue(kind=Email.Kind.ACCOUNT_EXISTS, address=email)
         return email
     Registration.objects.create(user=user, password=hashed)
     _keep_newest_registrations(user)
@@ -127,6 +130,37 @@ class Session:
     user: User
     token: str
     expiry: datetime
+
+
+@transaction.atomic
+def password_reset_request(*, email: str) -> None:
+    """Ask for a password-reset link; the same outbox row whether or not the address has
+    an account (the worker decides)."""
+    emails.email_queue(kind=Email.Kind.PASSWORD_RESET, address=normalize_email(email))
+
+
+def password_reset_confirm(*, token: str, password: str) -> User:
+    """Set a new password with the emailed token. The link works once, and it proves the
+    inbox: an unverified account becomes verified, its pending registrations dropped.
+    Every API token of the account ends (``User.save``)."""
+    user = tokens.token_user(tokens.PASSWORD_RESET, token, max_age=settings.PASSWORD_RESET_MAX_AGE)
+    if user is None or not user.is_active:
+        raise ApplicationError(INVALID_RESET_LINK, code="invalid_token")
+    try:
+        validate_password(password, user=user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.messages}) from None
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.password != user.password:  # a concurrent reset spent the link
+            raise ApplicationError(INVALID_RESET_LINK, code="invalid_token")
+        locked.set_password(password)
+        if not locked.email_verified:
+            locked.email_verified_at = timezone.now()
+            locked.registrations.all().delete()
+        locked.save()
+    logger.info("user %s set a new password with a reset link", user.pk)
+    return locked
 
 
 def user_login(*, email: str, password: str) -> Session:

@@ -10,6 +10,8 @@ check failed.
   that inbox, nothing more. Confirming also needs a registration's password
   (``services.user_verify_email``), so a link opened by a mail scanner, or clicked twice,
   changes nothing and can say "already verified".
+- ``PASSWORD_RESET`` is bound to the address and the password hash: setting a new
+  password spends it, and so does any other password change made meanwhile.
 
 Web and worker must share ``SECRET_KEY``: the worker signs, the web checks.
 """
@@ -32,6 +34,9 @@ class Purpose:
 
 
 VERIFICATION = Purpose("authentication.email-verification", lambda user: user.email)
+PASSWORD_RESET = Purpose(
+    "authentication.password-reset", lambda user: f"{user.email}|{user.password}"
+)
 
 
 def token_make(purpose: Purpose, user: User) -> str:

@@ -14,6 +14,7 @@ from authentication.serializers import (
     ErrorOutput,
     LoginInput,
     LoginOutput,
+    PasswordResetConfirmInput,
     RegisterInput,
     RegisterOutput,
     UserOutput,
@@ -25,6 +26,8 @@ RESEND_DETAIL = (
     "If this address has an account that is not yet verified, a new verification email "
     "is on its way."
 )
+RESET_DETAIL = "If this address has an account, a link to choose a new password is on its way."
+RESET_DONE = "Your password is changed; you are logged out everywhere. Log in with it."
 
 
 def errors(**described: str) -> dict[int, OpenApiResponse]:
@@ -133,6 +136,58 @@ class ResendVerificationView(APIView):
         data = _valid(EmailInput, request.data)
         services.verification_email_resend(email=data["email"])
         return Response({"detail": RESEND_DETAIL}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetView(APIView):
+    permission_classes = (AllowAny,)
+    authentication_classes = ()
+    throttle_scope = "password_reset"
+
+    @extend_schema(
+        request=EmailInput,
+        responses={
+            202: DetailOutput,
+            **errors(
+                e400="Invalid fields (`invalid`) or malformed JSON (`parse_error`).",
+                **BODY_ERRORS,
+                **THROTTLED,
+            ),
+        },
+        parameters=[RETRY_AFTER],
+        description="Emails a link to choose a new password (`PASSWORD_RESET_URL`). The "
+        "same 202 whether or not the address has an account.",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(EmailInput, request.data)
+        services.password_reset_request(email=data["email"])
+        return Response({"detail": RESET_DETAIL}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(APIView):
+    permission_classes = (AllowAny,)
+    authentication_classes = ()
+    throttle_scope = "login"
+
+    @extend_schema(
+        request=PasswordResetConfirmInput,
+        responses={
+            200: DetailOutput,
+            **errors(
+                e400="`invalid_token` (bad, expired or already used link), `invalid` with "
+                "`fields` (a password the validators refuse), or `parse_error`.",
+                **BODY_ERRORS,
+                **THROTTLED,
+            ),
+        },
+        parameters=[RETRY_AFTER],
+        description="Sets the new password with the token from the emailed link. The link "
+        "works once; every API token of the account ends; an unverified address becomes "
+        "verified (the link proves the inbox).",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(PasswordResetConfirmInput, request.data)
+        services.password_reset_confirm(token=data["token"], password=data["password"])
+        return Response({"detail": RESET_DONE})
 
 
 class LoginView(APIView):

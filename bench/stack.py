@@ -80,6 +80,7 @@ class Stack:
             "SENDGRID_API_HOST": self.sendgrid.host,
             "DEFAULT_FROM_EMAIL": "no-reply@example.com",
             "EMAIL_VERIFICATION_URL": "https://app.example.com/verify",
+            "PASSWORD_RESET_URL": "https://app.example.com/reset-password",
             "LOG_LEVEL": "INFO",  # production's default; the worker says "ready" at INFO
             "THROTTLE_RATE_REGISTER": "1000000/minute",
             "THROTTLE_RATE_LOGIN": "1000000/minute",

@@ -41,7 +41,9 @@ class Var:
     """One environment variable.
 
     ``default`` applies outside production, and in production too unless the variable is
-    ``required``; a required variable must be set in production.
+    ``required``; a required variable must be set in production. ``local_default``, when
+    given, replaces ``default`` outside production (relaxed rate limits for a person
+    trying things locally).
     """
 
     name: str
@@ -49,6 +51,7 @@ class Var:
     processes: tuple[str, ...]
     format: str = "string"  # string | url | int | bool | email | hostname | list | choice | rate
     default: str | None = None
+    local_default: str | None = None
     required: bool = False
     secret: bool = False
     shared: bool = False  # every process that reads it must hold the same value
@@ -61,6 +64,11 @@ class Var:
     min_entropy_bits: int | None = None  # string: production refuses guessable values
     example: str = ""  # a placeholder for .env.example where the default says nothing
     set_by_render: bool = False
+
+    def default_for(self, *, production: bool) -> str | None:
+        if not production and self.local_default is not None:
+            return self.local_default
+        return self.default
 
     def describe_format(self) -> str:
         if self.format == "url":
@@ -231,6 +239,7 @@ SPEC: tuple[Var, ...] = (
         "Registrations one client address may make (shared by every web instance).",
         (WEB,),
         format="rate",
+        local_default="1000/hour",
         default="10/hour",
     ),
     Var(
@@ -238,6 +247,7 @@ SPEC: tuple[Var, ...] = (
         "Login attempts one client address may make.",
         (WEB,),
         format="rate",
+        local_default="1000/minute",
         default="10/minute",
     ),
     Var(
@@ -245,7 +255,16 @@ SPEC: tuple[Var, ...] = (
         "Verification emails one client address may ask to be sent again.",
         (WEB,),
         format="rate",
+        local_default="1000/hour",
         default="5/hour",
+    ),
+    Var(
+        "THROTTLE_RATE_PASSWORD_RESET",
+        "Password-reset emails one client address may ask for.",
+        (WEB,),
+        format="rate",
+        default="5/hour",
+        local_default="1000/hour",
     ),
     Var(
         "THROTTLE_RATE_LOGIN_ACCOUNT",
@@ -254,6 +273,7 @@ SPEC: tuple[Var, ...] = (
         "for one window at most.",
         (WEB,),
         format="rate",
+        local_default="1000/5minutes",
         default="10/5minutes",
     ),
     Var(
@@ -277,11 +297,29 @@ SPEC: tuple[Var, ...] = (
     ),
     Var(
         "EMAIL_VERIFICATION_MAX_AGE",
-        "Seconds a verification link stays valid.",
-        (WEB,),
+        "Seconds a verification link stays valid (the web checks it, the email says it).",
+        (WEB, WORKER),
         format="int",
         minimum=60,
         default="259200",
+        shared=True,
+    ),
+    Var(
+        "PASSWORD_RESET_MAX_AGE",
+        "Seconds a password-reset link stays valid (the web checks it, the email says it).",
+        (WEB, WORKER),
+        format="int",
+        minimum=60,
+        default="3600",
+        shared=True,
+    ),
+    Var(
+        "APP_URL",
+        'The RemoSphere app people log in to; pages and emails link to it ("log in"). '
+        "Unset: they say where without a link.",
+        (WEB, WORKER),
+        format="url",
+        schemes=("https", "http"),
     ),
     Var(
         "AUTH_TOKEN_TTL",
@@ -334,7 +372,7 @@ SPEC: tuple[Var, ...] = (
     ),
     Var(
         "DEFAULT_FROM_EMAIL",
-        "Sender of the verification email (a sender verified in SendGrid).",
+        "Sender of every email (a sender verified in SendGrid).",
         (WORKER,),
         format="email",
         default="no-reply@remosphere.localhost",
@@ -343,14 +381,27 @@ SPEC: tuple[Var, ...] = (
     ),
     Var(
         "EMAIL_VERIFICATION_URL",
-        "Page the verification link opens; the token is added as ?token=. Point it at the "
-        "frontend, or at the API's own GET /api/auth/verify-email.",
+        "Page the verification link opens; the token is added as ?token=. The web's own "
+        "page (https://<web>/verify-email), or a frontend's that POSTs to "
+        "/api/auth/verify-email.",
         (WORKER,),
         format="url",
         schemes=("https", "http"),
-        default="http://localhost:10000/api/auth/verify-email",
+        default="http://localhost:10000/verify-email",
         required=True,
         example="https://app.example.com/verify-email",
+    ),
+    Var(
+        "PASSWORD_RESET_URL",
+        "Page the password-reset link opens; the token is added as ?token=. The web's own "
+        "page (https://<web>/reset-password), or a frontend's that POSTs to "
+        "/api/auth/password-reset/confirm.",
+        (WORKER,),
+        format="url",
+        schemes=("https", "http"),
+        default="http://localhost:10000/reset-password",
+        required=True,
+        example="https://app.example.com/reset-password",
     ),
     Var(
         "EMAIL_RETRY_BASE_SECONDS",
@@ -395,8 +446,8 @@ SPEC: tuple[Var, ...] = (
     # --- sweep ------------------------------------------------------------------------
     Var(
         "EMAIL_SWEEP_AFTER_SECONDS",
-        "Seconds past its due time before the sweep enqueues a pending verification email "
-        "again (its task was lost: the broker was down, or a worker died).",
+        "Seconds past its due time before the sweep enqueues a pending email again (its "
+        "task was lost: the broker was down, or a worker died).",
         (SWEEP,),
         format="int",
         minimum=30,
@@ -589,7 +640,7 @@ def load(environ: Mapping[str, str], process: str | None = None) -> dict[str, An
     for var in SPEC:
         raw = environ.get(var.name) or None
         if raw is None and not (production and var.required):
-            raw = var.default
+            raw = var.default_for(production=production)
         values[var.name] = None if raw is None else parse(var, raw, production=production)
     return values
 
@@ -613,11 +664,12 @@ def shell_defaults(environ: Mapping[str, str], process: str) -> str:
     production = is_production(environ)
     lines = []
     for var in vars_for(process):
-        if environ.get(var.name) or var.default is None or var.secret:
+        default = var.default_for(production=production)
+        if environ.get(var.name) or default is None or var.secret:
             continue
         if production and var.required:
             continue
-        lines.append(f"export {var.name}={shlex.quote(var.default)}")
+        lines.append(f"export {var.name}={shlex.quote(default)}")
     return "\n".join(lines)
 
 

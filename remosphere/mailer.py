@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 from urllib.error import URLError
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
@@ -46,16 +46,19 @@ class PermanentEmailError(Exception):
     """The email provider refused the email; the same request will fail again."""
 
 
-def send_email(*, to: str, subject: str, text: str) -> None:
+def send_email(*, to: str, subject: str, text: str, html: str) -> None:
+    """Send one email with a plain-text and an HTML part."""
     if settings.SENDGRID_API_KEY:
-        _send_with_sendgrid(to=to, subject=subject, text=text)
+        _send_with_sendgrid(to=to, subject=subject, text=text, html=html)
     elif settings.PRODUCTION:
         raise PermanentEmailError("SENDGRID_API_KEY is not set; the worker cannot send email")
     else:
-        send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
+        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
+        message.attach_alternative(html, "text/html")
+        message.send()
 
 
-def _send_with_sendgrid(*, to: str, subject: str, text: str) -> None:
+def _send_with_sendgrid(*, to: str, subject: str, text: str, html: str) -> None:
     client = SendGridAPIClient(api_key=settings.SENDGRID_API_KEY, host=settings.SENDGRID_API_HOST)
     client.client.timeout = settings.SENDGRID_TIMEOUT
     message = Mail(
@@ -63,6 +66,7 @@ def _send_with_sendgrid(*, to: str, subject: str, text: str) -> None:
         to_emails=to,
         subject=subject,
         plain_text_content=text,
+        html_content=html,
     )
     try:
         client.send(message)

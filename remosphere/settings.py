@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "remosphere.context_processors.product",
             ],
         },
     },
@@ -187,6 +188,7 @@ REST_FRAMEWORK = {
         "register": ENV["THROTTLE_RATE_REGISTER"],
         "login": ENV["THROTTLE_RATE_LOGIN"],
         "resend": ENV["THROTTLE_RATE_RESEND"],
+        "password_reset": ENV["THROTTLE_RATE_PASSWORD_RESET"],
     },
     # The client address is the last one the proxies in front of the web add to
     # X-Forwarded-For (Render's load balancer: one).
@@ -222,6 +224,11 @@ EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = LOCAL_DATA_DIR / "mail"
 EMAIL_VERIFICATION_URL = ENV["EMAIL_VERIFICATION_URL"]
 EMAIL_VERIFICATION_MAX_AGE = ENV["EMAIL_VERIFICATION_MAX_AGE"]
+PASSWORD_RESET_URL = ENV["PASSWORD_RESET_URL"]
+PASSWORD_RESET_MAX_AGE = ENV["PASSWORD_RESET_MAX_AGE"]
+# The app people log in to, for "log in" links on pages and in emails (optional).
+APP_URL = ENV["APP_URL"]
+PRODUCT_NAME = "RemoSphere"
 
 # --- Celery ------------------------------------------------------------------------------------
 # Read by remosphere/celery.py (namespace CELERY_).

@@ -10,6 +10,7 @@ urlpatterns = [
     path(endpoints.READYZ.lstrip("/"), health.readyz, name="readyz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/auth/", include("authentication.urls")),
+    path("", include("authentication.page_urls")),
 ]
 if settings.ADMIN_ENABLED:
     urlpatterns.append(path(settings.ADMIN_PATH, admin.site.urls))

@@ -33,7 +33,8 @@ def main() -> int:
         return 2
     values = envspec.load(env)
     port = values["PORT"]
-    env.setdefault("EMAIL_VERIFICATION_URL", f"http://localhost:{port}/api/auth/verify-email")
+    env.setdefault("EMAIL_VERIFICATION_URL", f"http://localhost:{port}/verify-email")
+    env.setdefault("PASSWORD_RESET_URL", f"http://localhost:{port}/reset-password")
     mail_dir = ROOT / values["LOCAL_DATA_DIR"] / "mail"
 
     python = sys.executable
@@ -74,10 +75,21 @@ def main() -> int:
         '-d \'{"email": "you@example.com", "password": "a-long-passphrase"}\'\n'
         f"  emails:    {mail_dir}/ (one file per email; open the link inside)\n"
         f"  API:       http://localhost:{port}/api/schema/\n"
+        f"  limits:    relaxed for trying things locally ({_relaxed_limits()});\n"
+        "             production keeps its own (README: THROTTLE_RATE_*)\n"
         "Ctrl-C stops both.\n",
         flush=True,
     )
     return _supervise([web, worker])
+
+
+def _relaxed_limits() -> str:
+    relaxed = [
+        f"{var.name.removeprefix('THROTTLE_RATE_').lower()} {var.local_default}"
+        for var in envspec.SPEC
+        if var.local_default is not None and var.name not in os.environ
+    ]
+    return ", ".join(relaxed) or "none: set in the environment"
 
 
 def _supervise(processes: list[subprocess.Popen]) -> int:

@@ -105,7 +105,8 @@ def worker_env(live_server, fake_sendgrid: FakeSendGrid, redis_client) -> dict[s
         "REDIS_URL": services.REDIS_URL,
         "SENDGRID_API_KEY": SENDGRID_TEST_KEY,
         "SENDGRID_API_HOST": fake_sendgrid.host,
-        "EMAIL_VERIFICATION_URL": f"{live_server.url}/api/auth/verify-email",
+        "EMAIL_VERIFICATION_URL": f"{live_server.url}/verify-email",
+        "PASSWORD_RESET_URL": f"{live_server.url}/reset-password",
         "EMAIL_RETRY_BASE_SECONDS": "1",
     }
 

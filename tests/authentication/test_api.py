@@ -240,6 +240,8 @@ def test_openapi_document_lists_every_endpoint(api):
         "/api/auth/logout",
         "/api/auth/logout-everywhere",
         "/api/auth/me",
+        "/api/auth/password-reset",
+        "/api/auth/password-reset/confirm",
         "/api/auth/register",
         "/api/auth/resend-verification",
         "/api/auth/verify-email",
@@ -254,3 +256,36 @@ def test_openapi_document_generates_without_warnings(tmp_path):
     from django.core.management import call_command
 
     call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+
+
+# --- password reset (issue 10) -----------------------------------------------------------
+
+
+def test_a_reset_request_answers_the_same_for_known_and_unknown_addresses(api, redis_client):
+    verified()
+    known = post(api, "password-reset", {"email": "ada@example.com"})
+    unknown = post(api, "password-reset", {"email": "nobody@example.com"})
+    assert (known.status_code, known.json()) == (unknown.status_code, unknown.json())
+
+
+def test_a_reset_with_its_token_sets_the_password(api):
+    user = verified()
+    token = tokens.token_make(tokens.PASSWORD_RESET, user)
+    response = post(
+        api, "password-reset/confirm", {"token": token, "password": "a-new-passphrase-9"}
+    )
+    login = post(api, "login", {"email": "ada@example.com", "password": "a-new-passphrase-9"})
+    assert (response.status_code, login.status_code) == (200, 200)
+
+
+def test_a_reset_with_a_bad_token_answers_400_invalid_token(api):
+    response = post(
+        api, "password-reset/confirm", {"token": "nope", "password": "a-new-passphrase-9"}
+    )
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_token")
+
+
+def test_a_reset_with_a_weak_password_answers_400_naming_the_field(api):
+    token = tokens.token_make(tokens.PASSWORD_RESET, verified())
+    response = post(api, "password-reset/confirm", {"token": token, "password": "123"})
+    assert (response.status_code, list(response.json()["fields"])) == (400, ["password"])

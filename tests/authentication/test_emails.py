@@ -220,3 +220,47 @@ def test_cap_stays_below_the_broker_visibility_timeout(settings):
         settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
         > settings.EMAIL_RETRY_MAX_SECONDS
     )
+
+
+# --- every kind through the same outbox --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "verified", "outcome"),
+    [
+        (Email.Kind.VERIFICATION, False, "sent"),
+        (Email.Kind.VERIFICATION, True, "skipped"),
+        (Email.Kind.PASSWORD_RESET, False, "sent"),
+        (Email.Kind.PASSWORD_RESET, True, "sent"),
+        (Email.Kind.ACCOUNT_EXISTS, False, "skipped"),
+        (Email.Kind.ACCOUNT_EXISTS, True, "sent"),
+    ],
+)
+def test_who_gets_each_kind(kind, verified, outcome, fake_sendgrid):
+    User.objects.create_user(
+        "ada@example.com", email_verified_at=timezone.now() if verified else None
+    )
+    email = Email.objects.create(kind=kind, address="ada@example.com")
+    assert deliver(email).outcome == outcome
+
+
+@pytest.mark.parametrize("kind", [Email.Kind.PASSWORD_RESET, Email.Kind.ACCOUNT_EXISTS])
+def test_no_kind_is_sent_to_an_address_without_an_account(kind, fake_sendgrid):
+    email = Email.objects.create(kind=kind, address="nobody@example.com")
+    assert (deliver(email).outcome, fake_sendgrid.requests) == ("skipped", [])
+
+
+def test_a_reset_email_carries_a_link_to_the_reset_page(fake_sendgrid, settings):
+    settings.PASSWORD_RESET_URL = "https://app.example.com/reset-password"
+    User.objects.create_user("ada@example.com")
+    deliver(Email.objects.create(kind=Email.Kind.PASSWORD_RESET, address="ada@example.com"))
+    assert "https://app.example.com/reset-password?token=" in fake_sendgrid.requests[0].text
+
+
+def test_an_open_email_of_another_kind_does_not_hold_back_a_new_one(user, redis_client):
+    queue()
+    emails.email_queue(kind=Email.Kind.PASSWORD_RESET, address="ada@example.com")
+    assert sorted(Email.objects.values_list("kind", flat=True)) == [
+        "password_reset",
+        "verification",
+    ]

@@ -351,3 +351,84 @@ def test_resend_enqueues_one_task_on_commit(redis_client, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=True):
         services.verification_email_resend(email="nobody@example.com")
     assert redis_client.llen(QUEUE) == 1
+
+
+# --- password reset (issue 10) -----------------------------------------------------------
+
+
+def reset_token(email: str = "ada@example.com") -> str:
+    return tokens.token_make(tokens.PASSWORD_RESET, User.objects.get(email=email))
+
+
+@pytest.mark.parametrize("address", ["nobody@example.com", "ada@example.com"])
+def test_a_reset_request_writes_the_same_outbox_row_whoever_the_address_is(redis_client, address):
+    verified_user("ada@example.com")
+    services.password_reset_request(email=address)
+    assert list(Email.objects.values_list("kind", "address")) == [("password_reset", address)]
+
+
+def test_a_reset_sets_the_new_password_and_ends_every_session(redis_client):
+    verified_user()
+    services.user_login(email="ada@example.com", password=PASSWORD)
+    services.password_reset_confirm(token=reset_token(), password="a-brand-new-passphrase")
+    assert (login_code("a-brand-new-passphrase", "ada@example.com"), AuthToken.objects.count()) == (
+        "ok",
+        1,  # the login just now; the one from before the reset ended
+    )
+
+
+def test_a_reset_link_works_once(redis_client):
+    verified_user()
+    token = reset_token()
+    services.password_reset_confirm(token=token, password="a-brand-new-passphrase")
+    assert code_of(
+        lambda: services.password_reset_confirm(token=token, password="yet-another-passphrase")
+    ) == ("invalid_token")
+
+
+def test_a_reset_link_expires(redis_client, settings):
+    verified_user()
+    token = reset_token()
+    settings.PASSWORD_RESET_MAX_AGE = -1
+    assert code_of(
+        lambda: services.password_reset_confirm(token=token, password="a-brand-new-passphrase")
+    ) == ("invalid_token")
+
+
+def test_a_reset_refuses_a_weak_password_per_field(redis_client):
+    verified_user()
+    with pytest.raises(ValidationError) as raised:
+        services.password_reset_confirm(token=reset_token(), password="12345678")
+    assert list(raised.value.message_dict) == ["password"]
+
+
+def test_a_verification_link_is_no_reset_link(redis_client):
+    services.user_register(email="ada@example.com", password=PASSWORD)
+    assert code_of(
+        lambda: services.password_reset_confirm(token=link_token("ada@example.com"), password=OWNER)
+    ) == ("invalid_token")
+
+
+def test_the_owner_of_an_address_someone_else_registered_takes_it_with_a_reset(redis_client):
+    services.user_register(email="victim@example.com", password=ATTACKER)
+    services.password_reset_confirm(token=reset_token("victim@example.com"), password=OWNER)
+    user = User.objects.get()
+    assert (
+        user.email_verified,
+        login_code(OWNER),
+        login_code(ATTACKER),
+        user.registrations.count(),
+    ) == (
+        True,
+        "ok",
+        "invalid_credentials",
+        0,
+    )
+
+
+def test_registering_a_verified_address_tells_its_owner(redis_client):
+    verified_user("ada@example.com")
+    services.user_register(email="ada@example.com", password="another-long-passphrase")
+    assert list(Email.objects.values_list("kind", "address")) == [
+        ("account_exists", "ada@example.com")
+    ]

@@ -27,6 +27,7 @@ COMPLETE_WORKER = {
     "SENDGRID_API_KEY": "SG.secret",
     "DEFAULT_FROM_EMAIL": "no-reply@example.com",
     "EMAIL_VERIFICATION_URL": "https://app.example.com/verify",
+    "PASSWORD_RESET_URL": "https://app.example.com/reset-password",
 }
 
 
@@ -82,6 +83,7 @@ def test_production_worker_also_needs_sendgrid_and_sender():
         "SENDGRID_API_KEY",
         "DEFAULT_FROM_EMAIL",
         "EMAIL_VERIFICATION_URL",
+        "PASSWORD_RESET_URL",
     ]
 
 

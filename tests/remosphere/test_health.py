@@ -17,3 +17,14 @@ def test_readyz_answers_503_naming_redis_when_it_is_unreachable(client, settings
     settings.REDIS_URL = "redis://127.0.0.1:9/0"
     response = client.get("/readyz")
     assert (response.status_code, response.json()["checks"]["redis"]) == (503, "unreachable")
+
+
+def test_readyz_lists_a_local_worker_without_redis(client, settings, tmp_path):
+    """make run's worker uses the file-system broker; its heartbeat is a file."""
+    from remosphere.heartbeat import FileHeartbeats
+
+    settings.REDIS_URL = None
+    settings.LOCAL_DATA_DIR = tmp_path
+    FileHeartbeats(tmp_path / "heartbeats").beat("local@machine")
+    response = client.get("/readyz")
+    assert (response.status_code, response.json()["workers"]) == (200, ["local@machine"])

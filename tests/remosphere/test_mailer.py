@@ -10,7 +10,15 @@ from tests.support.fake_sendgrid import Answer
 
 
 def send() -> None:
-    mailer.send_email(to="ada@example.com", subject="Hello", text="Hi Ada")
+    mailer.send_email(to="ada@example.com", subject="Hello", text="Hi Ada", html="<p>Hi Ada</p>")
+
+
+def test_sends_a_text_part_and_an_html_part(fake_sendgrid):
+    send()
+    assert [(c["type"], c["value"]) for c in fake_sendgrid.requests[0].body["content"]] == [
+        ("text/plain", "Hi Ada"),
+        ("text/html", "<p>Hi Ada</p>"),
+    ]
 
 
 def test_sends_through_the_configured_host(fake_sendgrid):

@@ -63,7 +63,7 @@ def _answers(url: str) -> bool:
         return False
 
 
-def test_local_registration_writes_an_email_whose_link_verifies(local_stack):
+def test_local_registration_writes_an_email_whose_link_opens_the_confirm_page(local_stack):
     base, mail_dir = local_stack
     password = "a-long-and-unusual-passphrase"
     call("POST", f"{base}/api/auth/register", {"email": "local@example.com", "password": password})
@@ -71,8 +71,34 @@ def test_local_registration_writes_an_email_whose_link_verifies(local_stack):
     link = next(word for word in email.split() if "verify-email?token=" in word)
     token = parse_qs(urlsplit(link).query)["token"][0]
 
+    page = call("GET", link.replace("localhost", "127.0.0.1"))
     confirmed = call(
         "POST", f"{base}/api/auth/verify-email", {"token": token, "password": password}
     )
 
-    assert confirmed.status == 200
+    assert (page.status, "Confirm your email address" in page.json, confirmed.status) == (
+        200,
+        True,
+        200,
+    )
+
+
+def test_the_local_worker_shows_in_readyz(local_stack):
+    base, _ = local_stack
+    workers = wait_until(lambda: call("GET", f"{base}/readyz").json["workers"], 30, "a worker")
+    assert workers[0].startswith("local@")
+
+
+def test_local_rate_limits_are_relaxed_and_said_to_be(local_stack, tmp_path):
+    base, _ = local_stack
+    answers = [
+        call(
+            "POST", f"{base}/api/auth/register", {"email": f"try{n}@example.com", "password": "x"}
+        ).status
+        for n in range(12)  # production allows 10 an hour, counting failed ones
+    ]
+    said = (
+        "relaxed for trying things locally (register 1000/hour"
+        in (tmp_path / "run.log").read_text()
+    )
+    assert (answers, said) == ([400] * 12, True)

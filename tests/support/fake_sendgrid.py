@@ -39,6 +39,10 @@ class Request:
     def text(self) -> str:
         return next(c["value"] for c in self.body["content"] if c["type"] == "text/plain")
 
+    @property
+    def html(self) -> str:
+        return next(c["value"] for c in self.body["content"] if c["type"] == "text/html")
+
 
 class FakeSendGrid:
     def __init__(self, api_key: str):

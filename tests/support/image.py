@@ -66,14 +66,14 @@ def _run(*command: str, **kwargs) -> subprocess.CompletedProcess:
     return result
 
 
-def _image_exists(name: str) -> bool:
+def image_exists(name: str) -> bool:
     result = subprocess.run(["podman", *STORAGE, "image", "exists", name], capture_output=True)
     return result.returncode == 0
 
 
 def ensure_base_image() -> None:
     """The stand-in base: from storage, else from the cached tarball, else debootstrap."""
-    if _image_exists(BASE_IMAGE):
+    if image_exists(BASE_IMAGE):
         return
     tarball = CACHE_DIR / "standin-python-3.11-bookworm.tar"
     if not tarball.exists():
