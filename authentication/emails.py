@@ -2,10 +2,11 @@
 
 Delivery is at least once. A row is written in the caller's transaction and its task is
 enqueued only after that transaction commits; if the broker is down then, the row waits
-for the sweep. Delivering claims the row for a lease (longer than a task may run) before
-calling SendGrid and marks it ``sent`` after, so concurrent tasks for one row never both
-send and a re-run after ``sent`` does nothing. The one window for a duplicate: a worker
-killed after SendGrid accepted the email but before the row was marked (docs/RELIABILITY.md).
+for the sweep. Delivering claims the row for a lease (longer than a task may run:
+``remosphere.timeouts``) before calling SendGrid and marks it ``sent`` after, so
+concurrent tasks for one row never both send and a re-run after ``sent`` does nothing.
+The one window for a duplicate: a worker killed after SendGrid accepted the email but
+before the row was marked (docs/RELIABILITY.md).
 """
 
 from __future__ import annotations
@@ -17,20 +18,23 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from authentication import messages
-from authentication.models import Email
-from remosphere import mailer
+from authentication.models import Email, User
+from remosphere import db, mailer, timeouts
 
 logger = logging.getLogger(__name__)
 
 Status = Email.Status
+# The partial unique index's predicate (models.Email), as SQL.
+_OPEN_SQL = "(" + ", ".join(f"'{status}'" for status in Email.OPEN) + ")"
 MAX_ATTEMPTS = 10
-# A claim outlives the longest a task may run (its hard time limit) by this much.
-LEASE_MARGIN_SECONDS = 15
+# A row given back because the database was too slow to send it safely is tried again
+# this soon.
+DATABASE_SLOW_RETRY_SECONDS = 5
 # Publishing to a broker that is down gives up fast: the request must not hang, the
 # sweep will enqueue the row later.
 PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
@@ -42,22 +46,47 @@ class Delivery:
 
     outcome: str  # sent | nothing-to-send | busy | retry | failed | skipped
     retry_in: float | None = None
+    kind: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.kind} email {self.outcome}" if self.kind else self.outcome
 
 
 def email_queue(*, kind: str, address: str) -> None:
     """Put a ``kind`` email to ``address`` in the outbox (in the caller's transaction) and
     enqueue its delivery once that commits. An open one is reused, not duplicated. The
     same work whether or not ``address`` has an account: the worker decides."""
-    try:
-        with transaction.atomic():
-            email, _ = Email.objects.get_or_create(
-                kind=kind, address=address, status__in=Email.OPEN
+    email_id = _open_email(kind, address)
+    transaction.on_commit(partial(email_enqueue, email_id=email_id), robust=True)
+
+
+def _open_email(kind: str, address: str) -> int:
+    """The id of the open row for (``kind``, ``address``), written if there is none: one
+    ``INSERT ... ON CONFLICT DO NOTHING`` on the partial unique index (a concurrent
+    request's row makes it wait, then do nothing), and a ``SELECT`` only when a row was
+    open already. No savepoint, no exception: a registration's commit comes sooner."""
+    table, now = Email._meta.db_table, _at(timezone.now())
+    with connection.cursor() as cursor:
+        for _ in range(3):  # the open row may be sent between the two statements
+            cursor.execute(
+                f"INSERT INTO {table} "  # the model's own table  # noqa: S608  # nosec B608
+                "(kind, address, status, attempts, next_attempt_at, last_error, created_at) "
+                "VALUES (%s, %s, %s, 0, %s, '', %s) "
+                f"ON CONFLICT (address, kind) WHERE status IN {_OPEN_SQL} DO NOTHING "
+                "RETURNING id",
+                [kind, address, Status.PENDING, now, now],
             )
-    except IntegrityError:  # a concurrent request opened one first: that one will do
-        email = Email.objects.filter(kind=kind, address=address, status__in=Email.OPEN).first()
-        if email is None:  # and it was sent meanwhile: open another
-            email = Email.objects.create(kind=kind, address=address)
-    transaction.on_commit(partial(email_enqueue, email_id=email.pk), robust=True)
+            row = cursor.fetchone()
+            if row is None:
+                cursor.execute(
+                    f"SELECT id FROM {table} "  # noqa: S608  # nosec B608
+                    f"WHERE address = %s AND kind = %s AND status IN {_OPEN_SQL}",
+                    [address, kind],
+                )
+                row = cursor.fetchone()
+            if row is not None:
+                return row[0]
+    raise RuntimeError(f"could not open a {kind} email for an address")
 
 
 def email_enqueue(*, email_id: int) -> bool:
@@ -78,25 +107,21 @@ def email_enqueue(*, email_id: int) -> bool:
 def email_deliver(*, email_id: int) -> Delivery:
     """Send outbox row ``email_id`` if it is due; safe to run any number of times."""
     now = timezone.now()
-    claimed_until = now + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + LEASE_MARGIN_SECONDS)
-    claimable = Q(status=Status.PENDING, next_attempt_at__lte=now) | Q(
-        status=Status.SENDING, claimed_until__lte=now
-    )
-    claimed = (
-        Email.objects.filter(claimable, pk=email_id).update(
-            status=Status.SENDING, claimed_until=claimed_until, attempts=F("attempts") + 1
-        )
-        == 1
-    )
-    if not claimed:
+    claimed = _claim(email_id, now)
+    if claimed is None:
         return _why_not_claimed(email_id, now)
-    email = Email.objects.get(pk=email_id)
-    user = messages.recipient(email.kind, email.address)
+    email, user = claimed
     if user is None:
         _release(email, status=Status.SKIPPED, last_error="nobody to send it to")
-        return Delivery("skipped")
-    # The HTTP call happens outside any transaction: no row lock is held while waiting.
+        return Delivery("skipped", kind=email.kind)
+    if timezone.now() > now + timedelta(seconds=timeouts.send_deadline(settings.SENDGRID_TIMEOUT)):
+        # The database answered so slowly that the send might outlive the claim: give the
+        # row back unsent rather than risk another worker taking it over mid-send.
+        _release(email, status=Status.PENDING, next_attempt_at=timezone.now())
+        return Delivery("retry", retry_in=DATABASE_SLOW_RETRY_SECONDS)
     message = messages.message(email.kind, user)
+    # No connection is held while waiting on SendGrid: the worker's threads share a few.
+    db.give_back_connection()
     try:
         mailer.send_email(
             to=email.address, subject=message.subject, text=message.text, html=message.html
@@ -106,15 +131,62 @@ def email_deliver(*, email_id: int) -> Delivery:
     except mailer.PermanentEmailError as error:
         _release(email, status=Status.FAILED, last_error=str(error))
         logger.error("%s email %s refused: %s", email.kind, email_id, error)
-        return Delivery("failed")
+        return Delivery("failed", kind=email.kind)
     if not _release(email, status=Status.SENT, sent_at=timezone.now(), last_error=""):
         logger.warning(
             "%s email %s sent after its claim expired; another worker may have sent it too",
             email.kind,
             email_id,
         )
-    logger.info("%s email %s sent", email.kind, email_id)
-    return Delivery("sent")
+    # No log line of its own: Celery's "Task ... succeeded" line carries this outcome.
+    return Delivery("sent", kind=email.kind)
+
+
+def _claim(email_id: int, now: datetime) -> tuple[Email, User | None] | None:
+    """Claim the row if it is due (pending and due, or claimed by a worker whose lease
+    has run out) and find who it is for. One ``UPDATE ... RETURNING``, so two workers can
+    never both win it; on PostgreSQL the recipient comes in the same round trip."""
+    until = now + timedelta(seconds=timeouts.lease(settings.SENDGRID_TIMEOUT))
+    claim = (
+        f"UPDATE {Email._meta.db_table} "  # the model's own table  # noqa: S608  # nosec B608
+        "SET status = %s, claimed_until = %s, attempts = attempts + 1 "
+        "WHERE id = %s AND ((status = %s AND next_attempt_at <= %s) "
+        "OR (status = %s AND claimed_until <= %s)) "
+        "RETURNING kind, address, attempts"
+    )
+    params = [
+        *(Status.SENDING, _at(until)),  # SET
+        *(email_id, Status.PENDING, _at(now), Status.SENDING, _at(now)),  # WHERE
+    ]
+    postgres = connection.vendor == "postgresql"
+    columns = [f.column for f in User._meta.concrete_fields]
+    if postgres:
+        claim = (
+            f"WITH claimed AS ({claim}) SELECT claimed.kind, claimed.address, "  # noqa: S608  # nosec B608
+            f"claimed.attempts, {', '.join(f'u.{c}' for c in columns)} FROM claimed "
+            f"LEFT JOIN {User._meta.db_table} u ON u.email = claimed.address AND u.is_active"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(claim, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    (kind, address, attempts), account = row[:3], row[3:]
+    email = Email(
+        pk=email_id,
+        kind=kind,
+        address=address,
+        attempts=attempts,
+        status=Status.SENDING,
+        claimed_until=until,
+    )
+    if not postgres:
+        return email, messages.recipient(kind, address)
+    user = None
+    if account[0] is not None:
+        names = [f.attname for f in User._meta.concrete_fields]
+        user = User.from_db(connection.alias, names, list(account))
+    return email, user if user is not None and messages.wanted(kind, user) else None
 
 
 def emails_sweep(*, stale_after: int) -> int:
@@ -183,8 +255,21 @@ def _after_transient_failure(email: Email, error: mailer.TransientEmailError) ->
 
 def _release(email: Email, **fields: object) -> bool:
     """End this task's claim with ``fields``; ``False`` if the claim had expired and
-    another task took the row over (its outcome then stands)."""
-    claimed = Email.objects.filter(
-        pk=email.pk, status=Status.SENDING, claimed_until=email.claimed_until
-    )
-    return claimed.update(claimed_until=None, **fields) == 1
+    another task took the row over (its outcome then stands). Plain SQL, as the claim:
+    building the ORM's query cost more CPU than the rest of the send (BENCHMARKS.md)."""
+    fields["claimed_until"] = None
+    meta = Email._meta
+    assignments = ", ".join(f"{meta.get_field(name).column} = %s" for name in fields)
+    values = [meta.get_field(name).get_db_prep_value(v, connection) for name, v in fields.items()]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {meta.db_table} SET {assignments} "  # the model's own columns  # noqa: S608  # nosec B608
+            "WHERE id = %s AND status = %s AND claimed_until = %s",
+            [*values, email.pk, Status.SENDING, _at(email.claimed_until)],
+        )
+        return cursor.rowcount == 1
+
+
+def _at(moment: datetime) -> object:
+    """A datetime as this database compares it."""
+    return connection.ops.adapt_datetimefield_value(moment)

@@ -65,9 +65,17 @@ KINDS: dict[str, KindOf] = {
 
 
 def recipient(kind: str, address: str) -> User | None:
-    """The account a ``kind`` email to ``address`` is for, if it should still be sent."""
-    user = User.objects.filter(email=address, is_active=True).first()
-    return user if user is not None and KINDS[kind].wanted(user) else None
+    """The account a ``kind`` email to ``address`` is for, if it should still be sent.
+    (A raw query: the worker runs it for every email, and the ORM's query building was
+    a tenth of a send's CPU.)"""
+    query = f"SELECT * FROM {User._meta.db_table} WHERE email = %s AND is_active LIMIT 1"  # noqa: S608  # nosec B608
+    user = next(iter(User.objects.raw(query, [address])), None)
+    return user if user is not None and wanted(kind, user) else None
+
+
+def wanted(kind: str, user: User) -> bool:
+    """Whether ``user``'s account should still get a ``kind`` email."""
+    return KINDS[kind].wanted(user)
 
 
 def message(kind: str, user: User) -> Message:

@@ -16,13 +16,27 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import cold_start, common, image, layouts, memory, pipeline, report, scaling, validator
+from bench import (
+    cold_start,
+    common,
+    db,
+    image,
+    layouts,
+    memory,
+    pipeline,
+    report,
+    scaling,
+    validator,
+    worker,
+)
 
 # Section name -> (function, key in results.json; None: the section's keys go top level).
 SECTIONS: dict[str, tuple[Callable[..., Any], str | None]] = {
     "image": (image.run, "image"),
     "validator": (validator.run, "validator"),
     "pipeline": (pipeline.run, "pipeline"),
+    "worker": (worker.run, "worker"),
+    "db": (db.run, "db"),
     "scaling": (scaling.run, "scaling"),
     "memory": (memory.run, "memory_mb"),
     "cold-start": (cold_start.run, "cold_start_s"),

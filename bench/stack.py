@@ -27,6 +27,7 @@ import psycopg
 import redis
 from celery import Celery
 
+from bench import cgroups
 from bench.common import ROOT
 from tests.support import processes, services
 from tests.support.fake_sendgrid import Answer, FakeSendGrid
@@ -172,11 +173,23 @@ class Stack:
         return web.wait_ready(timeout=60)
 
     def start_worker(
-        self, instance: int = 0, *, concurrency: int = 2, cpus: set[int] | None = None
+        self,
+        instance: int = 0,
+        *,
+        pool: str | None = None,
+        concurrency: int | None = None,
+        cpus: set[int] | None = None,
+        limits: cgroups.Instance | None = None,
     ) -> WorkerProcess:
+        """A worker through its entrypoint; ``pool``/``concurrency`` ``None`` keep the
+        spec's defaults; ``limits`` puts it in an emulated Render instance."""
         env = {**self.env, "RENDER_INSTANCE_ID": f"bench-{instance}"}
+        if pool:
+            env["CELERY_WORKER_POOL"] = pool
         with pinned(cpus):
             worker = WorkerProcess(env, self._log("worker"), concurrency=concurrency)
+        if limits is not None:
+            limits.add(worker.process.pid)
         self._processes.append(worker)
         return worker.wait_ready(timeout=60)
 
@@ -265,6 +278,20 @@ def wait_for_emails(stack: Stack, count: int, timeout: float) -> bool:
 
 
 # --- memory ---------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of ``pid`` and its living descendants, from /proc (where
+    no cgroup counts it)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for member in processes.tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 def memory_mb(pid: int) -> dict[str, float]:

@@ -8,7 +8,7 @@
 set -euo pipefail
 
 # Stops with the list of every missing or malformed variable; otherwise exports the
-# spec's defaults for the unset ones (CELERY_WORKER_CONCURRENCY, LOG_LEVEL...).
+# spec's defaults for the unset ones (CELERY_WORKER_POOL, CELERY_WORKER_CONCURRENCY...).
 load_environment() {
   local defaults
   defaults=$(python -m remosphere.envspec defaults worker)
@@ -25,6 +25,7 @@ main() {
   load_environment
   exec celery --app remosphere worker \
     --loglevel "${LOG_LEVEL}" \
+    --pool "${CELERY_WORKER_POOL}" \
     --concurrency "${CELERY_WORKER_CONCURRENCY}" \
     --hostname "$(node_name)" \
     --without-mingle \

@@ -148,6 +148,16 @@ SPEC: tuple[Var, ...] = (
         example="redis://127.0.0.1:6379/0",
     ),
     Var(
+        "DATABASE_POOL_SIZE",
+        "PostgreSQL connections one process keeps at most (psycopg's pool): a worker "
+        "instance is one process whatever its concurrency, the web has WEB_CONCURRENCY. "
+        "What the blueprint can open in all must fit the database's limit (C011).",
+        ALL,
+        format="int",
+        minimum=1,
+        default="4",
+    ),
+    Var(
         "LOG_LEVEL",
         "Level of the application's logs.",
         ALL,
@@ -364,7 +374,8 @@ SPEC: tuple[Var, ...] = (
     ),
     Var(
         "SENDGRID_TIMEOUT",
-        "Seconds to wait for SendGrid before the send is retried.",
+        "Seconds one send may take in total (connecting and answering) before it is "
+        "retried later; it bounds every email task (remosphere/timeouts.py).",
         (WORKER,),
         format="int",
         minimum=1,
@@ -413,35 +424,29 @@ SPEC: tuple[Var, ...] = (
         default="10",
     ),
     Var(
+        "CELERY_WORKER_POOL",
+        "How a worker instance runs tasks at once: threads (sending email is waiting on "
+        "SendGrid, so many threads in one process; docs/BENCHMARKS.md), prefork "
+        "(a process per task), solo (one at a time).",
+        (WORKER,),
+        format="choice",
+        choices=("threads", "prefork", "solo"),
+        default="threads",
+    ),
+    Var(
         "CELERY_WORKER_CONCURRENCY",
-        "Tasks one worker instance runs at once (Celery's default, the CPU count, "
-        "overruns small plans).",
+        "Tasks one worker instance runs at once (threads, or processes with prefork). "
+        "32 threads keep 0.5 CPU busy at SendGrid latencies up to 300 ms.",
         (WORKER,),
         format="int",
         minimum=1,
-        default="2",
+        default="32",
     ),
     Var(
         "RENDER_INSTANCE_ID",
         "Unique per running instance; names the Celery node so instances never collide.",
         (WORKER,),
         set_by_render=True,
-    ),
-    Var(
-        "CELERY_TASK_SOFT_TIME_LIMIT",
-        "Seconds after which a task is asked to stop.",
-        (WORKER,),
-        format="int",
-        minimum=1,
-        default="30",
-    ),
-    Var(
-        "CELERY_TASK_TIME_LIMIT",
-        "Seconds after which a task is killed.",
-        (WORKER,),
-        format="int",
-        minimum=1,
-        default="45",
     ),
     # --- sweep ------------------------------------------------------------------------
     Var(

@@ -1,37 +1,36 @@
 """Sending one email: through SendGrid's v3 API when a key is configured, otherwise
 through Django's mail backend (local development writes files under LOCAL_DATA_DIR/mail/).
 
+SendGrid's v3 ``POST /v3/mail/send`` is one JSON request; it goes through one urllib3
+``PoolManager`` per process (thread-safe), so the worker's threads reuse kept-alive
+connections instead of a new TCP and TLS handshake per email, and each request is
+bounded by ``SENDGRID_TIMEOUT`` in total (connect and read together). (SendGrid's own SDK
+builds a new urllib opener and connection for every send, and logs its request headers,
+key included, at DEBUG.)
+
 Failures come out as one of two exceptions so callers decide retries without knowing
 SendGrid: ``TransientEmailError`` (429, 5xx, timeouts, connection errors: try again later)
 and ``PermanentEmailError`` (any other refusal: retrying cannot help). Their messages
-carry SendGrid's own error text, never the API key, and never chain the SDK's exception.
+carry SendGrid's own error text, never the API key, and never chain urllib3's exception.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
-import socket
+import threading
 from email.utils import parsedate_to_datetime
-from urllib.error import URLError
+from functools import cache
 
+import urllib3
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
-from python_http_client.exceptions import HTTPError
-from sendgrid import SendGridAPIClient
-from sendgrid.helpers.mail import Mail
 
 logger = logging.getLogger(__name__)
 
-_NETWORK_ERRORS = (
-    URLError,
-    TimeoutError,
-    socket.timeout,
-    ConnectionError,
-    http.client.HTTPException,
-)
+SEND_PATH = "/v3/mail/send"
+_lock = threading.Lock()
 
 
 class TransientEmailError(Exception):
@@ -58,32 +57,66 @@ def send_email(*, to: str, subject: str, text: str, html: str) -> None:
         message.send()
 
 
+def sendgrid_payload(*, to: str, subject: str, text: str, html: str) -> dict:
+    """The v3 mail/send body: one recipient, a text part then an HTML part (SendGrid
+    requires text/plain first)."""
+    return {
+        "personalizations": [{"to": [{"email": to}]}],
+        "from": {"email": settings.DEFAULT_FROM_EMAIL},
+        "subject": subject,
+        "content": [{"type": "text/plain", "value": text}, {"type": "text/html", "value": html}],
+    }
+
+
 def _send_with_sendgrid(*, to: str, subject: str, text: str, html: str) -> None:
-    client = SendGridAPIClient(api_key=settings.SENDGRID_API_KEY, host=settings.SENDGRID_API_HOST)
-    client.client.timeout = settings.SENDGRID_TIMEOUT
-    message = Mail(
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to_emails=to,
-        subject=subject,
-        plain_text_content=text,
-        html_content=html,
-    )
+    body = json.dumps(sendgrid_payload(to=to, subject=subject, text=text, html=html))
     try:
-        client.send(message)
-    except HTTPError as error:
-        reason = _redact(_error_text(error.body))
-        if error.status_code == 429 or error.status_code >= 500:
-            raise TransientEmailError(
-                f"SendGrid answered {error.status_code}: {reason}",
-                retry_after=_retry_after(error.headers),
-            ) from None
-        raise PermanentEmailError(
-            f"SendGrid refused the email ({error.status_code}): {reason}"
-        ) from None
-    except _NETWORK_ERRORS as error:
+        response = _pool().request(
+            "POST",
+            settings.SENDGRID_API_HOST.rstrip("/") + SEND_PATH,
+            body=body.encode(),
+            headers={
+                "Authorization": f"Bearer {settings.SENDGRID_API_KEY}",
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            },
+            timeout=urllib3.Timeout(total=settings.SENDGRID_TIMEOUT),
+            retries=False,  # the outbox retries, with backoff; a retry here would hide it
+            redirect=False,
+        )
+    except urllib3.exceptions.HTTPError as error:
+        raise TransientEmailError(f"SendGrid unreachable ({_network_reason(error)})") from None
+    status = response.status
+    if 200 <= status < 300:
+        return
+    reason = _redact(_error_text(response.data))
+    if status == 429 or status >= 500:
         raise TransientEmailError(
-            f"SendGrid unreachable ({type(error).__name__}: {_redact(str(error))})"
-        ) from None
+            f"SendGrid answered {status}: {reason}",
+            retry_after=_retry_after(response.headers),
+        )
+    raise PermanentEmailError(f"SendGrid refused the email ({status}): {reason}")
+
+
+@cache
+def _pool_for(host: str, size: int) -> urllib3.PoolManager:
+    # block=True: a thread waits for a free connection rather than opening one more than
+    # the pool keeps (each worker thread sends at most one email at a time anyway).
+    return urllib3.PoolManager(num_pools=2, maxsize=size, block=True)
+
+
+def _pool() -> urllib3.PoolManager:
+    with _lock:
+        return _pool_for(settings.SENDGRID_API_HOST, settings.CELERY_WORKER_CONCURRENCY)
+
+
+def _network_reason(error: Exception) -> str:
+    """What went wrong on the way, without urllib3's text (it can hold the URL)."""
+    cause = getattr(error, "reason", None) or error
+    name = type(cause).__name__
+    if isinstance(cause, urllib3.exceptions.TimeoutError | TimeoutError):
+        return f"{name}: no answer within {settings.SENDGRID_TIMEOUT}s"
+    return name
 
 
 def _error_text(body: bytes | str | None) -> str:

@@ -121,12 +121,27 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
 
 # --- database --------------------------------------------------------------------------
-DATABASES = {"default": dj_database_url.parse(ENV["DATABASE_URL"], conn_max_age=60)}
+DATABASES = {"default": dj_database_url.parse(ENV["DATABASE_URL"])}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["NAME"] = str(LOCAL_DATA_DIR / DATABASES["default"]["NAME"])
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 else:
+    # psycopg's pool, one per process: the worker's threads (and the web's) share at most
+    # DATABASE_POOL_SIZE connections, and a task or a request gives its connection back
+    # when it ends, so the blueprint's total fits the database's limit (validator C011).
+    # Each connection is checked before it is handed out (CONN_HEALTH_CHECKS): one that
+    # PostgreSQL dropped (a restart, a failover) is replaced, not used.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them instead
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": timeouts.DATABASE_TIMEOUT_SECONDS,
+        "pool": {
+            "min_size": 1,
+            "max_size": ENV["DATABASE_POOL_SIZE"],
+            "timeout": timeouts.DATABASE_TIMEOUT_SECONDS,  # waiting for a free connection
+            "max_idle": 300,
+        },
+    }
 
 REDIS_URL = ENV["REDIS_URL"]
 
@@ -234,6 +249,7 @@ PRODUCT_NAME = "RemoSphere"
 # Read by remosphere/celery.py (namespace CELERY_).
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT = "remosphere.broker:Transport"  # kombu's, one client reused
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ENV["CELERY_VISIBILITY_TIMEOUT"]}
 else:
     # Local development without a Redis server: kombu's file-system transport.
@@ -253,10 +269,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_POOL = ENV["CELERY_WORKER_POOL"]
 CELERY_WORKER_CONCURRENCY = ENV["CELERY_WORKER_CONCURRENCY"]
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
-CELERY_TASK_SOFT_TIME_LIMIT = ENV["CELERY_TASK_SOFT_TIME_LIMIT"]
-CELERY_TASK_TIME_LIMIT = ENV["CELERY_TASK_TIME_LIMIT"]
+# Enforced by the prefork pool only; every pool is bounded by the I/O timeouts instead
+# (remosphere/timeouts.py), these are a backstop past them.
+CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT = timeouts.celery_time_limits(
+    ENV["SENDGRID_TIMEOUT"]
+)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # Nothing reads task results: no result backend, nothing stored.

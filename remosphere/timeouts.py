@@ -1,9 +1,25 @@
-"""The timeout chains that keep shutdowns clean and tasks from running twice.
+"""The timeout chains that keep shutdowns clean and emails from being sent twice, in one
+place: the settings, the outbox, the validator (C003) and the docs all derive from here.
 
-Worker: task soft limit < task hard limit < worker shutdown budget (hard limit plus a
-margin to close connections) < the worker's ``maxShutdownDelaySeconds`` (Render's SIGKILL)
-< the broker's visibility timeout (after which Redis hands an unacknowledged task to
-another worker). The longest retry wait must also stay below the visibility timeout.
+The worker's default pool is threads, and Celery cannot stop a thread: its soft and hard
+time limits apply only to the prefork pool. So an email task is bounded by what it waits
+on, each with a timeout of its own:
+
+    the claim (PostgreSQL: a pooled connection within DATABASE_TIMEOUT_SECONDS)
+  + the send (SendGrid: SENDGRID_TIMEOUT in total, connect and read together)
+  + the release (PostgreSQL again)
+  = the task budget
+
+and the task checks, once the row is claimed, that the send and the release still fit in
+the claim's lease (``send_deadline``); if the claim came back late, it gives the row back
+unsent. Then, strictly increasing:
+
+    task budget < the lease on the outbox row (budget + LEASE_MARGIN)
+    task budget < worker shutdown budget (budget + SHUTDOWN_MARGIN: close the pool, the
+                  broker, the heartbeat) < the worker's maxShutdownDelaySeconds (Render's
+                  SIGKILL) < CELERY_VISIBILITY_TIMEOUT (after which Redis hands an
+                  unacknowledged task to another worker)
+    the longest retry wait < CELERY_VISIBILITY_TIMEOUT
 
 Web: Gunicorn's graceful timeout < the web's ``maxShutdownDelaySeconds``.
 
@@ -17,8 +33,33 @@ from dataclasses import dataclass
 
 RENDER_DEFAULT_SHUTDOWN_DELAY = 30  # Render's maxShutdownDelaySeconds when none is set
 RENDER_MAX_SHUTDOWN_DELAY = 300
+DATABASE_TIMEOUT_SECONDS = 5  # to get a pooled connection, or to open one
+LEASE_MARGIN_SECONDS = 15  # a claim outlives the task budget by this much
 SHUTDOWN_MARGIN_SECONDS = 15  # after the last task: close the pool, the broker, the heartbeat
 EMAIL_RETRY_MAX_SECONDS = 600  # the longest wait between two email retries
+
+
+def task_budget(sendgrid_timeout: int) -> int:
+    """The longest an email task can take: claim, send, release."""
+    return DATABASE_TIMEOUT_SECONDS + sendgrid_timeout + DATABASE_TIMEOUT_SECONDS
+
+
+def lease(sendgrid_timeout: int) -> int:
+    """How long a claim on an outbox row holds off every other task."""
+    return task_budget(sendgrid_timeout) + LEASE_MARGIN_SECONDS
+
+
+def send_deadline(sendgrid_timeout: int) -> int:
+    """Seconds after claiming by which the send must start, so that the send and the
+    release (each at their longest) end inside the lease."""
+    return lease(sendgrid_timeout) - sendgrid_timeout - DATABASE_TIMEOUT_SECONDS
+
+
+def celery_time_limits(sendgrid_timeout: int) -> tuple[int, int]:
+    """Soft and hard limits for the prefork pool, where Celery can enforce them: a
+    backstop past the budget, inside the lease."""
+    budget = task_budget(sendgrid_timeout)
+    return budget + 2, budget + LEASE_MARGIN_SECONDS // 2
 
 
 @dataclass(frozen=True)
@@ -28,12 +69,12 @@ class Link:
 
 
 def worker_chain(
-    *, soft_limit: int, hard_limit: int, max_shutdown_delay: int, visibility_timeout: int
+    *, sendgrid_timeout: int, max_shutdown_delay: int, visibility_timeout: int
 ) -> list[Link]:
+    budget = task_budget(sendgrid_timeout)
     return [
-        Link("CELERY_TASK_SOFT_TIME_LIMIT", soft_limit),
-        Link("CELERY_TASK_TIME_LIMIT", hard_limit),
-        Link("the worker shutdown budget", hard_limit + SHUTDOWN_MARGIN_SECONDS),
+        Link(f"the email task budget (SENDGRID_TIMEOUT {sendgrid_timeout}s + database)", budget),
+        Link("the worker shutdown budget", budget + SHUTDOWN_MARGIN_SECONDS),
         Link("worker maxShutdownDelaySeconds", max_shutdown_delay),
         Link("CELERY_VISIBILITY_TIMEOUT", visibility_timeout),
     ]

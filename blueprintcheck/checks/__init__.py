@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path as FsPath
 
-from blueprintcheck.checks import contract, deprecations, platform, references  # noqa: F401
+from blueprintcheck.checks import (  # noqa: F401 - importing registers the checks
+    capacity,
+    contract,
+    deprecations,
+    platform,
+    references,
+)
 from blueprintcheck.loader import Document
 from blueprintcheck.problems import Problem
 from blueprintcheck.rules import RULES, Severity, describe

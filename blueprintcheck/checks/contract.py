@@ -221,32 +221,27 @@ def shared_variable_sources(document: Document, repo: FsPath) -> Iterator[Findin
     "C003",
     "timeout-chain",
     E,
-    "The timeouts do not form one chain: task soft limit < hard "
-    "limit < worker shutdown budget < worker maxShutdownDelaySeconds < visibility timeout; "
-    "Gunicorn's graceful timeout < web maxShutdownDelaySeconds.",
-    "Raise the later value or lower the earlier one (see docs/DEPLOY.md).",
+    "The timeouts do not form one chain: the email task budget (SENDGRID_TIMEOUT plus "
+    "the database's) < worker shutdown budget < worker maxShutdownDelaySeconds < "
+    "visibility timeout, and the longest retry wait < visibility timeout; Gunicorn's "
+    "graceful timeout < web maxShutdownDelaySeconds (remosphere/timeouts.py).",
+    "Raise the later value or lower the earlier one (see docs/RELIABILITY.md).",
     generic=False,
 )
 def timeout_chain(document: Document, repo: FsPath) -> Iterator[Finding]:
     found = roles(document)
     if envspec.WORKER in found:
         worker = found[envspec.WORKER][1]
-        values = [
+        sendgrid_timeout, visibility = (
             _int(_value(document, envspec.WORKER, name))
-            for name in (
-                "CELERY_TASK_SOFT_TIME_LIMIT",
-                "CELERY_TASK_TIME_LIMIT",
-                "CELERY_VISIBILITY_TIMEOUT",
-            )
-        ]
+            for name in ("SENDGRID_TIMEOUT", "CELERY_VISIBILITY_TIMEOUT")
+        )
         delay = _int(
             worker.data.get("maxShutdownDelaySeconds", timeouts.RENDER_DEFAULT_SHUTDOWN_DELAY)
         )
-        if None not in values and delay is not None:
-            soft, hard, visibility = values
+        if None not in (sendgrid_timeout, visibility, delay):
             chain = timeouts.worker_chain(
-                soft_limit=soft,
-                hard_limit=hard,
+                sendgrid_timeout=sendgrid_timeout,
                 max_shutdown_delay=delay,
                 visibility_timeout=visibility,
             )

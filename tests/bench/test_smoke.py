@@ -15,6 +15,8 @@ pytestmark = pytest.mark.integration
 EXPECTED_KEYS = {
     "validator",
     "pipeline",
+    "worker",
+    "db",
     "scaling",
     "memory_mb",
     "cold_start_s",
@@ -41,10 +43,42 @@ def test_smoke_run_delivers_every_email_of_the_pipeline_once(smoke_run):
     assert (results["pipeline"]["lost"], results["pipeline"]["duplicated"]) == (0, 0)
 
 
+def test_smoke_run_measures_both_pools_with_nothing_lost(smoke_run):
+    results, _ = smoke_run
+    worker = results["worker"]
+    assert (
+        worker["pool"],
+        worker["baseline_prefork2"]["pool"],
+        worker["lost"] + worker["baseline_prefork2"]["lost"],
+        worker["duplicated"] + worker["baseline_prefork2"]["duplicated"],
+    ) == ("threads", "prefork", 0, 0)
+
+
+def test_the_benchmarks_leave_no_cgroup_behind(smoke_run):
+    from bench import cgroups
+
+    left = [
+        p.name for c in cgroups.CONTROLLERS for p in (cgroups.ROOT / c).glob("remosphere-bench-*")
+    ]
+    assert left == []
+
+
+def test_smoke_run_records_the_latency_floor_and_the_connection_budget(smoke_run):
+    results, _ = smoke_run
+    keys = {
+        "floor": set(results["pipeline"]["floor_ms"]),
+        "ratio": set(results["pipeline"]["overhead_ratio"]),
+        "db": {"max_connections_blueprint", "plan_limit"} <= set(results["db"]),
+    }
+    assert keys == {"floor": {"p50", "p95", "p99"}, "ratio": {"p50", "p99"}, "db": True}
+
+
 def test_smoke_run_writes_every_section_of_the_page(smoke_run):
     _, page = smoke_run
     headings = [
         "## Email pipeline",
+        "## One worker instance, sized for I/O",
+        "## Database connections",
         "## Independent worker scaling",
         "## Memory",
         "## Cold start",

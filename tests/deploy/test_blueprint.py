@@ -66,8 +66,7 @@ def test_web_and_worker_build_the_same_image():
 def test_worker_timeouts_form_one_chain():
     worker = service("worker")
     chain = timeouts.worker_chain(
-        soft_limit=value_for(worker, "CELERY_TASK_SOFT_TIME_LIMIT"),
-        hard_limit=value_for(worker, "CELERY_TASK_TIME_LIMIT"),
+        sendgrid_timeout=value_for(worker, "SENDGRID_TIMEOUT"),
         max_shutdown_delay=worker.get(
             "maxShutdownDelaySeconds", timeouts.RENDER_DEFAULT_SHUTDOWN_DELAY
         ),
@@ -99,11 +98,26 @@ def test_web_graceful_timeout_is_below_its_shutdown_delay():
 
 def test_a_broken_chain_names_the_link():
     chain = timeouts.worker_chain(
-        soft_limit=60, hard_limit=45, max_shutdown_delay=90, visibility_timeout=3600
+        sendgrid_timeout=70, max_shutdown_delay=90, visibility_timeout=3600
     )
     assert timeouts.broken_links(chain) == [
-        "CELERY_TASK_SOFT_TIME_LIMIT (60s) must be less than CELERY_TASK_TIME_LIMIT (45s)"
+        "the worker shutdown budget (95s) must be less than worker maxShutdownDelaySeconds (90s)"
     ]
+
+
+def test_the_email_task_fits_its_lease_with_the_send_started_by_its_deadline():
+    for sendgrid_timeout in (1, 10, 60):
+        deadline = timeouts.send_deadline(sendgrid_timeout)
+        ends_by = deadline + sendgrid_timeout + timeouts.DATABASE_TIMEOUT_SECONDS
+        assert (deadline > 2 * timeouts.DATABASE_TIMEOUT_SECONDS, ends_by) == (
+            True,
+            timeouts.lease(sendgrid_timeout),
+        )
+
+
+def test_celerys_own_limits_fall_past_the_budget_and_inside_the_lease():
+    soft, hard = timeouts.celery_time_limits(10)
+    assert timeouts.task_budget(10) < soft < hard < timeouts.lease(10)
 
 
 def test_key_value_never_evicts_and_is_private():

@@ -75,11 +75,25 @@ def test_the_api_key_is_redacted_from_error_text(fake_sendgrid):
     assert SENDGRID_TEST_KEY not in str(raised.value)
 
 
-def test_the_sdk_exception_is_not_chained(fake_sendgrid):
-    fake_sendgrid.answer_next(Answer(400))
-    with pytest.raises(mailer.PermanentEmailError) as raised:
+def test_the_http_librarys_exception_is_not_chained(fake_sendgrid, settings):
+    settings.SENDGRID_API_HOST = "http://127.0.0.1:9"
+    with pytest.raises(mailer.TransientEmailError) as raised:
         send()
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def test_an_answer_slower_than_the_timeout_is_transient(fake_sendgrid, settings):
+    settings.SENDGRID_TIMEOUT = 1
+    fake_sendgrid.answer_next(Answer(202, delay=3))
+    with pytest.raises(mailer.TransientEmailError, match="no answer within 1s"):
+        send()
+
+
+def test_sends_reuse_one_kept_alive_connection(fake_sendgrid):
+    send()
+    send()
+    first, second = fake_sendgrid.requests
+    assert first.client_port == second.client_port
 
 
 def test_without_a_key_locally_the_email_is_written_to_a_file(settings, tmp_path):

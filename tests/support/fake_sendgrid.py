@@ -30,6 +30,7 @@ class Request:
     body: dict
     answered: int
     arrived: float = 0.0  # time.time() when the request arrived (before any delay)
+    client_port: int = 0  # the same port twice: a kept-alive connection
 
     @property
     def to(self) -> str:
@@ -127,6 +128,8 @@ class FakeSendGrid:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as SendGrid's API offers
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
@@ -142,7 +145,12 @@ class FakeSendGrid:
                 answer, released = fake._next_answer()
                 released.wait(answer.delay)
                 request = Request(
-                    self.path, self.headers["Authorization"], body, answer.status, arrived
+                    self.path,
+                    self.headers["Authorization"],
+                    body,
+                    answer.status,
+                    arrived,
+                    self.client_address[1],
                 )
                 if fake._record(request, released):
                     self._reply(answer)

@@ -14,13 +14,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class WorkerProcess:
-    def __init__(self, env: dict[str, str], log_path: Path, *, concurrency: int = 1):
+    """``concurrency=None`` keeps the spec's default."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, *, concurrency: int | None = None):
         self.log_path = log_path
         self._log = log_path.open("wb")
+        if concurrency is not None:
+            env = {**env, "CELERY_WORKER_CONCURRENCY": str(concurrency)}
         self.process = subprocess.Popen(
             ["docker/worker-entrypoint.sh"],
             cwd=ROOT,
-            env=processes.with_venv_on_path({**env, "CELERY_WORKER_CONCURRENCY": str(concurrency)}),
+            env=processes.with_venv_on_path(env),
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so kill() takes the pool too

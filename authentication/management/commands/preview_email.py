@@ -27,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--address", default="you@example.com", help="the sample recipient")
 
     def handle(self, *args, kind: str, to: Path, address: str, **options) -> None:
-        sample = User(pk=0, email=address, password="!preview")  # noqa: S106  # nosec B106 - an unusable hash, not a password
+        sample = User(pk=0, email=address, password="!preview")  # an unusable hash, not a password  # noqa: S106  # nosec B106
         message = messages.message(kind, sample)
         to.mkdir(parents=True, exist_ok=True)
         text, html = to / f"{kind}.txt", to / f"{kind}.html"

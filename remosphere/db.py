@@ -1,0 +1,14 @@
+"""Database connections held only while they are used."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+
+def give_back_connection() -> None:
+    """Return this thread's PostgreSQL connection to the process's pool before a long
+    wait (a call to SendGrid), so a few connections serve many threads. Without a pool
+    (SQLite locally) the connection is kept: closing it would only cost a reconnect; and
+    inside a transaction it must stay (the caller's, or a test's)."""
+    if connection.settings_dict.get("OPTIONS", {}).get("pool") and not connection.in_atomic_block:
+        connection.close()
