@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
+import redis
 from django.conf import settings
-from django.db import connection, transaction
+from django.core.cache import cache
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -33,8 +36,14 @@ Status = Email.Status
 _OPEN_SQL = "(" + ", ".join(f"'{status}'" for status in Email.OPEN) + ")"
 MAX_ATTEMPTS = 10
 # A row given back because the database was too slow to send it safely is tried again
-# this soon.
+# this soon; so is recording a send PostgreSQL did not take.
 DATABASE_SLOW_RETRY_SECONDS = 5
+# Recording a send is retried until this close to the end of the claim.
+LEASE_SAFETY_SECONDS = 5
+# How long Redis keeps the note of a send PostgreSQL did not record: far longer than any
+# retry or sweep takes to come back to the row. (A send PostgreSQL did record keeps its
+# note for two leases only, so the notes of a busy day take little memory.)
+ACCEPTED_MEMORY_SECONDS = 7 * 24 * 3600
 # Publishing to a broker that is down gives up fast: the request must not hang, the
 # sweep will enqueue the row later.
 PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
@@ -44,7 +53,7 @@ PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 
 class Delivery:
     """What one delivery attempt came to; ``retry_in`` set means "try again then"."""
 
-    outcome: str  # sent | nothing-to-send | busy | retry | failed | skipped
+    outcome: str  # sent | nothing-to-send | busy | retry | failed | skipped | recording
     retry_in: float | None = None
     kind: str = ""
 
@@ -111,6 +120,8 @@ def email_deliver(*, email_id: int) -> Delivery:
     if claimed is None:
         return _why_not_claimed(email_id, now)
     email, user = claimed
+    if email.attempts > 1 and _accepted_earlier(email):
+        return Delivery("sent", kind=email.kind)
     if user is None:
         _release(email, status=Status.SKIPPED, last_error="nobody to send it to")
         return Delivery("skipped", kind=email.kind)
@@ -132,14 +143,90 @@ def email_deliver(*, email_id: int) -> Delivery:
         _release(email, status=Status.FAILED, last_error=str(error))
         logger.error("%s email %s refused: %s", email.kind, email_id, error)
         return Delivery("failed", kind=email.kind)
-    if not _release(email, status=Status.SENT, sent_at=timezone.now(), last_error=""):
+    return _record_sent(email)
+
+
+def _record_sent(email: Email) -> Delivery:
+    """Mark the row ``sent`` now that SendGrid accepted the email. Nothing may send it
+    again, so the acceptance is first noted in Redis (for a little longer than the claim),
+    where a later attempt on the row (a retry, the sweep) looks before it sends; then the
+    write to PostgreSQL is retried through a blip while the claim holds, and if it cannot
+    be made, the note is kept for a week and a later attempt only records it."""
+    sent_at = timezone.now()
+    noted = _note_accepted(email, sent_at, seconds=2 * timeouts.lease(settings.SENDGRID_TIMEOUT))
+    wait = 0.25
+    while True:
+        try:
+            recorded = _release(email, status=Status.SENT, sent_at=sent_at, last_error="")
+            break
+        except DatabaseError as error:
+            db.discard_connection()
+            if wait == 0.25:  # the first failure: keep the note until the row is recorded
+                logger.warning(
+                    "%s email %s accepted by SendGrid, but PostgreSQL did not take the "
+                    "record (%s); retrying the record, not the send",
+                    email.kind,
+                    email.pk,
+                    type(error).__name__,
+                )
+                noted = _note_accepted(email, sent_at, seconds=ACCEPTED_MEMORY_SECONDS)
+            if (
+                timezone.now() + timedelta(seconds=wait + LEASE_SAFETY_SECONDS)
+                >= email.claimed_until
+            ):
+                logger.warning(
+                    "%s email %s: PostgreSQL still unreachable; the next attempt only records "
+                    "the send (%s)",
+                    email.kind,
+                    email.pk,
+                    "noted in Redis"
+                    if noted
+                    else "NOT noted: Redis failed too, it may be sent twice",
+                )
+                return Delivery("recording", retry_in=DATABASE_SLOW_RETRY_SECONDS, kind=email.kind)
+            time.sleep(wait)
+            wait = min(wait * 2, 4.0)
+    if not recorded:
         logger.warning(
             "%s email %s sent after its claim expired; another worker may have sent it too",
             email.kind,
-            email_id,
+            email.pk,
         )
     # No log line of its own: Celery's "Task ... succeeded" line carries this outcome.
     return Delivery("sent", kind=email.kind)
+
+
+def _accepted_key(email_id: int) -> str:
+    return f"outbox:accepted:{email_id}"
+
+
+def _note_accepted(email: Email, sent_at: datetime, *, seconds: int) -> bool:
+    """Note in Redis that SendGrid accepted ``email``; ``False`` if Redis failed."""
+    try:
+        cache.set(_accepted_key(email.pk), sent_at.isoformat(), timeout=seconds)
+    except (redis.RedisError, OSError) as error:
+        logger.warning(
+            "%s email %s: the note that SendGrid accepted it was not written to Redis (%s)",
+            email.kind,
+            email.pk,
+            type(error).__name__,
+        )
+        return False
+    return True
+
+
+def _accepted_earlier(email: Email) -> bool:
+    """Whether SendGrid accepted this row's email on an attempt whose record PostgreSQL
+    did not take; if so the row is marked ``sent`` now, with the time it was accepted."""
+    try:
+        accepted = cache.get(_accepted_key(email.pk))
+    except (redis.RedisError, OSError):
+        accepted = None  # Redis down: at worst the documented duplicate, never a loss
+    if accepted is None:
+        return False
+    _release(email, status=Status.SENT, sent_at=datetime.fromisoformat(accepted), last_error="")
+    logger.info("%s email %s was accepted earlier: recorded, not sent again", email.kind, email.pk)
+    return True
 
 
 def _claim(email_id: int, now: datetime) -> tuple[Email, User | None] | None:

@@ -12,3 +12,10 @@ def give_back_connection() -> None:
     inside a transaction it must stay (the caller's, or a test's)."""
     if connection.settings_dict.get("OPTIONS", {}).get("pool") and not connection.in_atomic_block:
         connection.close()
+
+
+def discard_connection() -> None:
+    """Drop this thread's connection after a database error: the pool replaces a broken
+    one, so the next statement gets a working connection if PostgreSQL is back."""
+    if not connection.in_atomic_block:
+        connection.close()

@@ -271,7 +271,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_POOL = ENV["CELERY_WORKER_POOL"]
 CELERY_WORKER_CONCURRENCY = ENV["CELERY_WORKER_CONCURRENCY"]
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# On a lost broker connection, let the tasks running finish: each finishes within its
+# budget and records its outcome in PostgreSQL; its message, never acknowledged, comes back
+# later and finds the row done. Cancelling one mid-send (prefork can; threads cannot)
+# would open the one window for a duplicate email.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Enforced by the prefork pool only; every pool is bounded by the I/O timeouts instead
 # (remosphere/timeouts.py), these are a backstop past them.
 CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT = timeouts.celery_time_limits(

@@ -281,3 +281,39 @@ def test_a_claim_that_came_back_too_late_to_send_safely_gives_the_row_back_unsen
         Status.PENDING,
         [],
     )
+
+
+# --- a send SendGrid accepted is never sent again (issue 12) ---------------------------------
+
+
+def test_an_accepted_send_is_noted_in_redis_before_its_row_is_marked(email, fake_sendgrid):
+    from django.core.cache import cache
+
+    deliver(email)
+    assert (status_of(email), cache.get(emails._accepted_key(email.pk)) is not None) == (
+        Status.SENT,
+        True,
+    )
+
+
+def test_a_row_whose_send_was_accepted_but_not_recorded_is_recorded_not_sent(
+    email, fake_sendgrid, redis_client
+):
+    from django.core.cache import cache
+
+    # An earlier attempt: SendGrid accepted, PostgreSQL did not take the record, and the
+    # claim ran out (its worker died, or gave up waiting for the database).
+    Email.objects.filter(pk=email.pk).update(
+        status=Status.SENDING, attempts=1, claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    accepted_at = timezone.now() - timedelta(minutes=3)
+    cache.set(emails._accepted_key(email.pk), accepted_at.isoformat(), timeout=60)
+
+    delivery = deliver(email)
+    email.refresh_from_db()
+    assert (delivery.outcome, email.status, email.sent_at, fake_sendgrid.requests) == (
+        "sent",
+        Status.SENT,
+        accepted_at,
+        [],
+    )

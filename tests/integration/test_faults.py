@@ -7,6 +7,7 @@ verification email a registration causes, and for the email a password reset ask
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -193,6 +194,58 @@ def test_a_request_while_redis_is_down_is_answered_and_sent_after_it_returns(
     assert (answered in (201, 202), request.to) == (True, "redisdown@example.com")
 
 
+def test_a_worker_holding_tasks_survives_redis_going_away_and_consumes_after_it_returns(
+    fake_sendgrid, start_worker, worker_env, private_redis
+):
+    """Redis dies while the worker has sends in flight (unacknowledged messages): the
+    worker keeps running, finishes and records them, reconnects once Redis is back
+    (empty), and takes new work. (celery 5.7 crashed here: remosphere/broker.py.)"""
+    addresses = [f"held{n}@example.com" for n in range(6)]
+    fake_sendgrid.answer_next(*[Answer(202, delay=3)] * len(addresses))
+    worker = start_worker(REDIS_URL=private_redis.url)
+    with _broker(private_redis.url) as publish:
+        for address in addresses:
+            publish(_reset_email(address))
+    fake_sendgrid.wait_for_arrival(len(addresses))
+    private_redis.stop()
+    time.sleep(5)  # the sends end, their acknowledgements fail, the worker retries Redis
+    alive_while_down = worker.process.poll() is None
+    private_redis.start()
+    with _broker(private_redis.url) as publish:
+        publish(_reset_email("after@example.com"))
+    [*_, last] = fake_sendgrid.wait_for(len(addresses) + 1, timeout=60)
+
+    assert (alive_while_down, worker.process.poll(), last.to, "Unrecoverable" in worker.log) == (
+        True,
+        None,
+        "after@example.com",
+        False,
+    )
+    assert eventually(lambda: set(Email.objects.values_list("status", flat=True)) == {Status.SENT})
+
+
+def _reset_email(address: str) -> int:
+    """A verified account with a pending password-reset email; its outbox id."""
+    from authentication.models import User
+
+    User.objects.create_user(address, "a-long-passphrase-1", email_verified_at=timezone.now())
+    return Email.objects.create(kind=Email.Kind.PASSWORD_RESET, address=address).pk
+
+
+@contextlib.contextmanager
+def _broker(url: str) -> Iterator[Callable[[int], None]]:
+    """Publish send_email tasks to the broker at ``url``, as the web does."""
+    from celery import Celery
+
+    app = Celery(broker=url)
+    try:
+        yield lambda email_id: app.send_task(
+            "authentication.send_email", args=[email_id], queue="remosphere"
+        )
+    finally:
+        app.close()
+
+
 # --- 4. SendGrid failing -----------------------------------------------------------------
 
 
@@ -277,6 +330,72 @@ def test_worker_retries_while_postgres_is_unreachable_and_sends_when_it_returns(
     database_proxy.restore()
     [request] = fake_sendgrid.wait_for(1, timeout=60)
     assert (sent_while_down, request.to) == (0, "dbdown@example.com")
+
+
+def test_a_postgres_blip_right_after_sendgrid_accepts_never_sends_it_twice(
+    ask, live_server, fake_sendgrid, start_worker, worker_env, database_proxy
+):
+    """SendGrid accepts; marking the row sent then finds PostgreSQL gone for six seconds.
+    The write is retried, not the send: one email, the row sent, a sweep sends nothing."""
+    fake_sendgrid.answer_next(Answer(202, delay=1))
+    start_worker(DATABASE_URL=through(database_proxy, worker_env["DATABASE_URL"]))
+    ask(live_server.url, "blip@example.com")
+    fake_sendgrid.wait_for_arrival(1)
+    database_proxy.cut()  # while SendGrid is still answering
+    fake_sendgrid.wait_for(1)
+    time.sleep(5)
+    database_proxy.restore()
+    eventually(lambda: status_of("blip@example.com") == Status.SENT)
+    sweep(worker_env)
+    time.sleep(3)  # a second send would arrive now
+
+    assert (status_of("blip@example.com"), fake_sendgrid.arrivals) == (Status.SENT, 1)
+
+
+def test_a_worker_killed_while_postgres_is_down_after_sendgrid_accepted_sends_nothing_twice(
+    live_server, fake_sendgrid, start_worker, worker_env, database_proxy
+):
+    """The worker dies before PostgreSQL returns: the acceptance it kept in Redis stops
+    the next worker (through the sweep) from sending again."""
+    fake_sendgrid.answer_next(Answer(202, delay=1))
+    doomed = start_worker(DATABASE_URL=through(database_proxy, worker_env["DATABASE_URL"]))
+    register(live_server.url, "dead@example.com")
+    fake_sendgrid.wait_for_arrival(1)
+    database_proxy.cut()
+    fake_sendgrid.wait_for(1)
+    time.sleep(2)  # the worker records the acceptance in Redis and retries the write
+    doomed.kill()
+    database_proxy.restore()
+    Email.objects.filter(address="dead@example.com").update(
+        claimed_until=timezone.now() - timedelta(seconds=1)  # the dead worker's lease ends
+    )
+    start_worker()
+    sweep(worker_env)
+    eventually(lambda: status_of("dead@example.com") == Status.SENT)
+    time.sleep(2)
+
+    assert (status_of("dead@example.com"), fake_sendgrid.arrivals) == (Status.SENT, 1)
+
+
+def test_the_sweep_blames_postgres_when_postgres_is_down(worker_env, database_proxy):
+    database_proxy.cut()
+    result = subprocess.run(
+        ["docker/sweep-entrypoint.sh", "--stale-after", "0"],
+        cwd=ROOT,
+        env=with_venv_on_path(
+            {**worker_env, "DATABASE_URL": through(database_proxy, worker_env["DATABASE_URL"])}
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    said = result.stdout + result.stderr
+    assert (result.returncode, "PostgreSQL" in said, "REDIS_URL" in said, "Traceback" in said) == (
+        1,
+        True,
+        False,
+        False,
+    )
 
 
 # --- 6. A burst on two workers -------------------------------------------------------------
