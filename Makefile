@@ -21,7 +21,7 @@ lint: $(STAMP)  ## ruff, shellcheck, hadolint, bandit, and the CI workflow and c
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/shellcheck docker/*.sh scripts/*.sh .ci/run
 	$(VENV)/bin/hadolint Dockerfile
-	$(VENV)/bin/bandit -q -r remosphere authentication blueprintcheck scripts
+	$(VENV)/bin/bandit -q -r remosphere authentication operations blueprintcheck scripts
 	$(VENV)/bin/check-jsonschema -q --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(VENV)/bin/check-jsonschema -q --builtin-schema vendor.compose-spec docker-compose.yml
 

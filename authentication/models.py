@@ -142,6 +142,8 @@ class Email(models.Model):
                 name="open_emails",
             ),
             models.Index(fields=("address",), name="emails_by_address"),
+            # the autoscaler's measured rate counts what was sent since its last run
+            models.Index(fields=("sent_at",), name="emails_by_sent_at"),
         )
 
     def __str__(self) -> str:

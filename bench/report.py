@@ -357,6 +357,68 @@ cores; where a point falls short of 0.9 it is that shared CPU, not the layout, s
 instance only waits on SendGrid. On Render each instance has its own CPU."""
 
 
+def autoscale(results: dict[str, Any]) -> str | None:
+    r = results.get("autoscale")
+    if not r:
+        return None
+    faster = r["drain_s_fixed"] / r["drain_s_autoscaled"]
+    spent = r["instance_seconds_autoscaled"] / r["instance_seconds_ideal"]
+    # above the one instance a fixed count would bill meanwhile too
+    tail = (
+        r["instance_seconds_autoscaled_to_minimum"]
+        - r["instance_seconds_autoscaled"]
+        - (r["back_at_minimum_s"] - r["drain_s_autoscaled"])
+    )
+    limited = (
+        "each in its own cgroup of 0.5 CPU and 512 MB, made as it starts and removed once it "
+        "has exited"
+        if r["cpu_limited"]
+        else "**without** CPU and memory limits (no cgroups here)"
+    )
+    steps = ", ".join(f"{n} at {at:g} s" for at, n in r["instances_over_time"]) or "none"
+    return f"""## Autoscaling on the queue's latency
+
+Section `autoscale` (`bench/autoscale.py`): a backlog of {r["emails"]:,} emails, the local
+SendGrid answering after {r["sendgrid_latency_s"] * 1000:.0f} ms, drained by one fixed
+worker instance, then by the instances the real autoscaler asks for
+(`docker/autoscale-entrypoint.sh` through a local fake of Render's API that starts and
+stops real workers through `docker/worker-entrypoint.sh`, SIGTERM on the way down), in the
+same run. Instances run {r["threads_per_instance"]} threads each ({limited}), so that
+{r["max_instances"]} of them fit on this machine's cores beside Redis, PostgreSQL and the
+fakes: bound by SendGrid's latency, as an instance is on Render once its CPU has room.
+Time is compressed: the autoscaler runs every {r["period_s"]:g} s (Render's cron: every
+60 s) with a target of {r["target_latency_s"]:g} s (the blueprint's 30 s) and a cool-down
+of {r["cooldown_s"]:g} s (600 s), so the figures are the policy's, at a smaller scale.
+
+| | Fixed, 1 instance | Autoscaled, 1 to {r["max_instances"]} |
+|---|---|---|
+| Time to drain the backlog | {r["drain_s_fixed"]:.1f} s | {r["drain_s_autoscaled"]:.1f} s |
+| p95 latency, commit to SendGrid's answer | {r["p95_latency_s_fixed"]:.1f} s | {r["p95_latency_s_autoscaled"]:.1f} s |
+| Instance-seconds until drained | {r["instance_seconds_fixed"]:.1f} | {r["instance_seconds_autoscaled"]:.1f} |
+| Instance-seconds until back at the minimum (cool-down included) | {r["instance_seconds_fixed"]:.1f} | {r["instance_seconds_autoscaled_to_minimum"]:.1f} |
+| Emails lost / duplicated (both runs) | {r["lost"]} / {r["duplicated"]} | |
+
+Instances of the autoscaled run (seconds after the backlog began): {steps}.
+
+| Target | Measured | |
+|---|---|---|
+| drained at least 2x faster than one fixed instance (aim 3x) | {faster:.2f}x | {_met(faster >= 2)} |
+| at most 1.5x the instance-seconds of an ideal scaler | {spent:.2f}x | {_met(spent <= 1.5)} |
+| nothing lost or duplicated | {r["lost"]} / {r["duplicated"]} | {_met(r["lost"] == r["duplicated"] == 0)} |
+
+**The ideal scaler** bills no instance-second idle or starting: {r["emails"]:,} emails at
+what one instance sends a second (measured by the fixed run, whose one instance is never
+idle) is {r["instance_seconds_ideal"]:.1f} instance-seconds, however many instances share
+them. The autoscaled run pays over that for the instances' start-up and for the last
+emails, when the queue empties and some instances wait. It is charged from the moment the
+backlog begins until the last email is sent; the cool-down after that is a choice
+(`AUTOSCALE_DOWN_COOLDOWN_SECONDS`, not flapping up and down on a bursty queue) that costs
+{tail:.1f} instance-seconds over the minimum here (back at one instance
+{r["back_at_minimum_s"] - r["drain_s_autoscaled"]:.0f} s after the last email) and, stepping down one instance per cool-down, at most
+(N-1)N/2 cool-downs of an instance after scaling to N: with the blueprint's 600 s and
+4 instances, one instance-hour (about $0.01 on the starter plan) per burst."""
+
+
 def memory(results: dict[str, Any]) -> str | None:
     r = results.get("memory_mb")
     if not r:
@@ -449,6 +511,9 @@ Every figure above, as numbers (seconds, MB), by section:
 | `worker.baseline_prefork2.*` | the same figures for the old default (prefork, 2), in the same run |
 | `db.{max_connections_blueprint, plan_limit, usable, plan, arithmetic}` | the connections render.yaml can hold, against its database plan |
 | `scaling[].{instances, emails_per_s, emails_per_s_runs, ideal_emails_per_s, of_ideal, efficiency, efficiency_range, web_requests_per_s}` | one entry per worker count (medians; every run's rate, and the efficiency range over runs) |
+| `autoscale.{drain_s_fixed, drain_s_autoscaled, p95_latency_s_fixed, p95_latency_s_autoscaled}` | one backlog drained by one fixed instance and by the autoscaler |
+| `autoscale.{instance_seconds_fixed, instance_seconds_autoscaled, instance_seconds_autoscaled_to_minimum, instance_seconds_ideal}` | instance-seconds until drained; until back at the minimum; the ideal scaler's |
+| `autoscale.{max_instances, target_latency_s, period_s, cooldown_s, back_at_minimum_s, emails, threads_per_instance, instances_reached, instances_over_time, decisions, lost, duplicated}` | the policy, the compressed time scale, and what the autoscaler did |
 | `memory_mb.{web_idle, web_load, worker_idle, worker_load}`, `memory_mb.rss.*` | PSS of each service's process tree; RSS beside it |
 | `cold_start_s.{web, worker}` | entrypoint start to first `/healthz` 200; to first task consumed |
 | `baseline_supervisor.{memory_mb, memory_idle_mb, emails_per_s, web_p99_ms_worker_busy}` | the single-container layout |
@@ -461,6 +526,7 @@ SECTIONS: list[Callable[[dict[str, Any]], str | None]] = [
     worker,
     db,
     scaling,
+    autoscale,
     memory,
     cold_start,
     layouts,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
+    autoscale,
     cold_start,
     common,
     db,
@@ -38,6 +39,7 @@ SECTIONS: dict[str, tuple[Callable[..., Any], str | None]] = {
     "worker": (worker.run, "worker"),
     "db": (db.run, "db"),
     "scaling": (scaling.run, "scaling"),
+    "autoscale": (autoscale.run, "autoscale"),
     "memory": (memory.run, "memory_mb"),
     "cold-start": (cold_start.run, "cold_start_s"),
     "layouts": (layouts.run, None),

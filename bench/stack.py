@@ -25,10 +25,11 @@ from typing import Any
 
 import psycopg
 import redis
-from celery import Celery
+from celery import Celery, signals
 
 from bench import cgroups
 from bench.common import ROOT
+from operations.queues import stamp_published_at
 from tests.support import processes, services
 from tests.support.fake_sendgrid import Answer, FakeSendGrid
 from tests.support.http import call
@@ -89,6 +90,8 @@ class Stack:
         }
         self._processes: list[WebProcess | WorkerProcess] = []
         self._celery = Celery(broker=REDIS_URL)
+        # Stamped as the project's own publisher stamps them: the autoscaler reads it.
+        signals.before_task_publish.connect(stamp_published_at)
         self._create_database()
 
     # --- data --------------------------------------------------------------------------

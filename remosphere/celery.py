@@ -8,6 +8,7 @@ import os
 
 from celery import Celery, signals
 
+from operations import queues
 from remosphere import logredact
 from remosphere.heartbeat import Heartbeat
 
@@ -17,6 +18,11 @@ app = Celery("remosphere")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.steps["worker"].add(Heartbeat)
+
+
+# Every task message says when it was published: the queue's latency is its oldest
+# message's age, what the autoscaler scales on.
+signals.before_task_publish.connect(queues.stamp_published_at)
 
 
 @signals.after_setup_logger.connect

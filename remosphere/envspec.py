@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 WEB = "web"
 WORKER = "worker"
 SWEEP = "sweep"  # the cron job that re-enqueues emails left behind (see render.yaml)
-PROCESSES = (WEB, WORKER, SWEEP)
+AUTOSCALE = "autoscale"  # the cron job that scales the worker on its backlog (optional)
+PROCESSES = (WEB, WORKER, SWEEP, AUTOSCALE)
 ALL = PROCESSES
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -458,6 +459,94 @@ SPEC: tuple[Var, ...] = (
         minimum=30,
         default="300",
     ),
+    # --- autoscale ----------------------------------------------------------------------
+    Var(
+        "RENDER_API_KEY",
+        "A Render API key (Account Settings -> API Keys) the autoscaler scales the worker "
+        "with. Only the autoscaler's cron job holds it.",
+        (AUTOSCALE,),
+        required=True,
+        secret=True,
+        example="rnd_xxxxxxxx",
+    ),
+    Var(
+        "RENDER_API_URL",
+        "Render's public API.",
+        (AUTOSCALE,),
+        format="url",
+        schemes=("https", "http"),
+        default="https://api.render.com/v1",
+    ),
+    Var(
+        "RENDER_API_TIMEOUT",
+        "Seconds one call to Render's API may take before the run gives up (and changes nothing).",
+        (AUTOSCALE,),
+        format="int",
+        minimum=1,
+        default="10",
+    ),
+    Var(
+        "AUTOSCALE_SERVICE_ID",
+        "The worker's service id (srv-...); unset: found by AUTOSCALE_SERVICE_NAME.",
+        (AUTOSCALE,),
+    ),
+    Var(
+        "AUTOSCALE_SERVICE_NAME",
+        "The worker's service name, used when AUTOSCALE_SERVICE_ID is unset.",
+        (AUTOSCALE,),
+        default="remosphere-worker",
+    ),
+    Var(
+        "AUTOSCALE_TARGET_LATENCY_SECONDS",
+        "The longest the oldest waiting email should wait; above it, instances are added.",
+        (AUTOSCALE,),
+        format="int",
+        minimum=1,
+        default="30",
+    ),
+    Var(
+        "AUTOSCALE_DOWN_COOLDOWN_SECONDS",
+        "How long the queue must stay under the target before one instance is removed "
+        "(and again between removals).",
+        (AUTOSCALE,),
+        format="int",
+        minimum=0,
+        default="600",
+    ),
+    Var(
+        "AUTOSCALE_MIN_INSTANCES",
+        "The fewest worker instances.",
+        (AUTOSCALE,),
+        format="int",
+        minimum=1,
+        maximum=100,
+        default="1",
+    ),
+    Var(
+        "AUTOSCALE_MAX_INSTANCES",
+        "The most worker instances (the connection budget, C011, counts this many).",
+        (AUTOSCALE,),
+        format="int",
+        minimum=1,
+        maximum=100,
+        default="4",
+    ),
+    Var(
+        "AUTOSCALE_DRY_RUN",
+        "Log each decision without acting on it.",
+        (AUTOSCALE,),
+        format="bool",
+        default="false",
+    ),
+    Var(
+        "AUTOSCALE_INSTANCE_RATE",
+        "Emails per second one worker instance is assumed to send until the autoscaler "
+        "has measured it (it measures whenever the queue stays busy between two runs).",
+        (AUTOSCALE,),
+        format="int",
+        minimum=1,
+        default="50",
+    ),
     Var(
         "CELERY_VISIBILITY_TIMEOUT",
         "Seconds before Redis hands an unacknowledged task to another worker; longer "
@@ -678,7 +767,7 @@ def shell_defaults(environ: Mapping[str, str], process: str) -> str:
     return "\n".join(lines)
 
 
-USAGE = """usage: python -m remosphere.envspec check|defaults web|worker|sweep
+USAGE = """usage: python -m remosphere.envspec check|defaults web|worker|sweep|autoscale
   check     exit 1 listing every missing or malformed variable of that process
   defaults  the same check, then print `export NAME=default` lines for the unset ones"""
 

@@ -28,9 +28,22 @@ ENTRYPOINTS = {
     envspec.WEB: "web-entrypoint.sh",
     envspec.WORKER: "worker-entrypoint.sh",
     envspec.SWEEP: "sweep-entrypoint.sh",
+    envspec.AUTOSCALE: "autoscale-entrypoint.sh",
 }
-ROLE_TYPES = {envspec.WEB: "web", envspec.WORKER: "worker", envspec.SWEEP: "cron"}
-ROLE_NAMES = {envspec.WEB: "web", envspec.WORKER: "worker", envspec.SWEEP: "sweep cron job"}
+ROLE_TYPES = {
+    envspec.WEB: "web",
+    envspec.WORKER: "worker",
+    envspec.SWEEP: "cron",
+    envspec.AUTOSCALE: "cron",
+}
+ROLE_NAMES = {
+    envspec.WEB: "web",
+    envspec.WORKER: "worker",
+    envspec.SWEEP: "sweep cron job",
+    envspec.AUTOSCALE: "autoscaler cron job",
+}
+# Every deployment runs these; the autoscaler is a choice (found by its entrypoint only).
+REQUIRED_ROLES = (envspec.WEB, envspec.WORKER, envspec.SWEEP)
 SECRET_NAME = re.compile(
     r"(SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIAL)", re.IGNORECASE
 )
@@ -50,7 +63,8 @@ def _commands(service: model.Resource) -> list[tuple[str, str]]:
 
 
 def roles(document: Document) -> dict[str, tuple[model.Scope, model.Resource]]:
-    """The project's web, worker and sweep services, by their entrypoints (else by type)."""
+    """The project's services by their entrypoints; a required one not found so, by its
+    type (a service nobody else took)."""
     found: dict[str, tuple[model.Scope, model.Resource]] = {}
     candidates = [(s, r) for s, r in model.all_resources(document.data) if r.kind == "service"]
     for role, script in ENTRYPOINTS.items():
@@ -58,8 +72,10 @@ def roles(document: Document) -> dict[str, tuple[model.Scope, model.Resource]]:
             starts = [c for k, c in _commands(service) if k != "preDeployCommand"]
             if any(script in command for command in starts):
                 found.setdefault(role, (scope, service))
+    for role in REQUIRED_ROLES:
         for scope, service in candidates:
-            if role not in found and service.type == ROLE_TYPES[role]:
+            taken = any(service is other for _, other in found.values())
+            if role not in found and not taken and service.type == ROLE_TYPES[role]:
                 found[role] = (scope, service)
     return found
 
@@ -117,7 +133,7 @@ def _int(value: Any) -> int | None:
 )
 def missing_service(document: Document, repo: FsPath) -> Iterator[Finding]:
     found = roles(document)
-    for role in envspec.PROCESSES:
+    for role in REQUIRED_ROLES:
         if role not in found:
             yield Finding(
                 ("services",),

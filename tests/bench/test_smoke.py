@@ -18,6 +18,7 @@ EXPECTED_KEYS = {
     "worker",
     "db",
     "scaling",
+    "autoscale",
     "memory_mb",
     "cold_start_s",
     "split",
@@ -80,9 +81,26 @@ def test_smoke_run_writes_every_section_of_the_page(smoke_run):
         "## One worker instance, sized for I/O",
         "## Database connections",
         "## Independent worker scaling",
+        "## Autoscaling on the queue's latency",
         "## Memory",
         "## Cold start",
         "## Side by side with the single-container layout",
         "## Validator",
     ]
     assert [h for h in headings if h not in page] == []
+
+
+def test_smoke_run_drains_the_same_backlog_fixed_and_autoscaled_with_nothing_lost(smoke_run):
+    results, _ = smoke_run
+    autoscale = results["autoscale"]
+    keys = {
+        "drain_s_fixed",
+        "drain_s_autoscaled",
+        "p95_latency_s_fixed",
+        "p95_latency_s_autoscaled",
+        "instance_seconds_fixed",
+        "instance_seconds_autoscaled",
+        "max_instances",
+        "target_latency_s",
+    }
+    assert (keys - set(autoscale), autoscale["lost"], autoscale["duplicated"]) == (set(), 0, 0)

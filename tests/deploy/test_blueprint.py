@@ -18,11 +18,15 @@ REFERENCE = docs.reference_dir()
 BLUEPRINT = yaml.safe_load((ROOT / "render.yaml").read_text())
 
 
-SERVICE_TYPE = {envspec.WEB: "web", envspec.WORKER: "worker", envspec.SWEEP: "cron"}
-
-
 def service(process: str) -> dict:
-    [found] = [s for s in BLUEPRINT["services"] if s["type"] == SERVICE_TYPE.get(process, process)]
+    """The service of a process (found by its entrypoint), or of another type by type."""
+    entrypoint = f"docker/{process}-entrypoint.sh"
+    [found] = [
+        s
+        for s in BLUEPRINT["services"]
+        if entrypoint in s.get("dockerCommand", "")
+        or (process not in envspec.PROCESSES and s["type"] == process)
+    ]
     return found
 
 
@@ -136,7 +140,27 @@ def test_secret_key_is_generated_once_in_a_group_every_process_reads():
         for s in BLUEPRINT["services"]
         if {"fromGroup": group["name"]} in s.get("envVars", [])
     ]
-    assert readers == ["remosphere-web", "remosphere-worker", "remosphere-sweep"]
+    assert readers == [
+        "remosphere-web",
+        "remosphere-worker",
+        "remosphere-sweep",
+        "remosphere-autoscaler",
+    ]
+
+
+def test_only_the_autoscaler_holds_the_render_api_key():
+    holders = [
+        s["name"]
+        for s in BLUEPRINT["services"]
+        if any(e.get("key") == "RENDER_API_KEY" for e in s.get("envVars", []))
+    ]
+    assert holders == ["remosphere-autoscaler"]
+
+
+def test_the_worker_starts_within_the_autoscalers_range_and_has_no_native_scaling():
+    worker, autoscaler = service("worker"), service("autoscale")
+    low, high = (value_for(autoscaler, f"AUTOSCALE_{e}_INSTANCES") for e in ("MIN", "MAX"))
+    assert (low <= worker["numInstances"] <= high, "scaling" in worker) == (True, False)
 
 
 def test_only_the_worker_holds_the_sendgrid_key():

@@ -1,0 +1,26 @@
+"""``python manage.py autoscale``: one autoscaling decision for the worker (run every
+minute by the autoscaler cron job, docker/autoscale-entrypoint.sh). docs/SCALING.md."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from operations.autoscaler import AutoscaleError, autoscale_once
+
+
+class Command(BaseCommand):
+    help = "Scale the worker on its queue's latency, through Render's API: one decision."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            default=None,
+            help="log the decision without acting on it (default: AUTOSCALE_DRY_RUN)",
+        )
+
+    def handle(self, *args, dry_run: bool | None, **options) -> None:
+        try:
+            autoscale_once(dry_run=dry_run)  # logs its one line: the figures and the reason
+        except AutoscaleError as error:
+            raise CommandError(f"autoscale: {error}") from None
