@@ -140,7 +140,7 @@ def email_deliver(*, email_id: int) -> Delivery:
     except mailer.TransientEmailError as error:
         return _after_transient_failure(email, error)
     except mailer.PermanentEmailError as error:
-        _release(email, status=Status.FAILED, last_error=str(error))
+        _release(email, status=Status.FAILED, last_error=str(error), failed_at=timezone.now())
         logger.error("%s email %s refused: %s", email.kind, email_id, error)
         return Delivery("failed", kind=email.kind)
     return _record_sent(email)
@@ -319,7 +319,7 @@ def _why_not_claimed(email_id: int, now: datetime) -> Delivery:
 def _after_transient_failure(email: Email, error: mailer.TransientEmailError) -> Delivery:
     if email.attempts >= MAX_ATTEMPTS:
         reason = f"gave up after {email.attempts} attempts: {error}"
-        _release(email, status=Status.FAILED, last_error=reason)
+        _release(email, status=Status.FAILED, last_error=reason, failed_at=timezone.now())
         logger.error("%s email %s %s", email.kind, email.pk, reason)
         return Delivery("failed")
     countdown = retry_countdown(email.attempts, retry_after=error.retry_after)

@@ -123,6 +123,7 @@ class Email(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -144,6 +145,12 @@ class Email(models.Model):
             models.Index(fields=("address",), name="emails_by_address"),
             # the autoscaler's measured rate counts what was sent since its last run
             models.Index(fields=("sent_at",), name="emails_by_sent_at"),
+            # doctor and the metrics list the failures of the last hour, with their reasons
+            models.Index(
+                fields=("failed_at",),
+                condition=models.Q(status="failed"),
+                name="failed_emails",
+            ),
         )
 
     def __str__(self) -> str:

@@ -27,8 +27,22 @@ migrate_if_asked() {
   esac
 }
 
+# Gunicorn's processes share the request metrics through files in this directory
+# (prometheus-client's multiprocess mode); it must start empty, so metrics restart at zero
+# with the instance as they would with one process.
+prepare_metrics_dir() {
+  if [[ -z "${PROMETHEUS_MULTIPROC_DIR:-}" ]]; then
+    PROMETHEUS_MULTIPROC_DIR=$(mktemp -d -t remosphere-metrics.XXXXXX)
+    export PROMETHEUS_MULTIPROC_DIR
+  else
+    mkdir -p "${PROMETHEUS_MULTIPROC_DIR}"
+    find "${PROMETHEUS_MULTIPROC_DIR}" -maxdepth 1 -name '*.db' -delete
+  fi
+}
+
 main() {
   load_environment
+  prepare_metrics_dir
   migrate_if_asked
   exec gunicorn remosphere.wsgi:application \
     --bind "0.0.0.0:${PORT}" \

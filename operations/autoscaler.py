@@ -36,8 +36,8 @@ from django.db import DatabaseError
 
 from authentication.models import Email
 from operations import queues
+from operations.liveness import live_workers
 from operations.render_api import RenderAPI, RenderAPIError, Service
-from remosphere.heartbeat import live_workers
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import os
 from celery import Celery, signals
 
 from operations import queues
+from operations.liveness import Heartbeat, quiet_probes
 from remosphere import logredact
-from remosphere.heartbeat import Heartbeat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "remosphere.settings")
 
@@ -29,5 +29,6 @@ signals.before_task_publish.connect(queues.stamp_published_at)
 @signals.after_setup_task_logger.connect
 def _redact_celery_logs(logger: logging.Logger, **_: object) -> None:
     """The worker replaces the root logger's handlers with its own: mask secrets there
-    too (remosphere.logredact)."""
+    too (remosphere.logredact), and leave out the liveness probes' comings and goings."""
+    quiet_probes(logger.handlers)
     logredact.install(logger.handlers)

@@ -4,3 +4,4 @@ check in render.yaml (checked by the blueprint validator) and the URL configurat
 HEALTHZ = "/healthz"
 READYZ = "/readyz"
 HEALTH_CHECK_PATHS = (HEALTHZ, READYZ)
+METRICS = "/metrics"  # Prometheus, behind METRICS_TOKEN (operations/metrics.py)

@@ -449,6 +449,41 @@ SPEC: tuple[Var, ...] = (
         (WORKER,),
         set_by_render=True,
     ),
+    Var(
+        "WORKER_PROBE_SECONDS",
+        "A worker that has taken nothing from its queue for this long puts a probe (a task "
+        "that does nothing) into the queue when it is empty; one that takes nothing for "
+        "three probes is reported alive but not consuming (operations/liveness.py).",
+        (WORKER,),
+        format="int",
+        minimum=1,
+        maximum=3600,
+        default="30",
+    ),
+    # --- operations (docs/OPERATIONS.md) --------------------------------------------------
+    Var(
+        "METRICS_TOKEN",
+        "The bearer token GET /metrics asks for (Prometheus' authorization credentials). "
+        "Unset: /metrics answers 404.",
+        (WEB,),
+        secret=True,
+        min_length=32,
+        min_entropy_bits=96,
+        example="generate with: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+    ),
+    Var(
+        "PROMETHEUS_MULTIPROC_DIR",
+        "Where Gunicorn's processes share the web's request metrics (prometheus-client's "
+        "multiprocess mode). docker/web-entrypoint.sh makes a fresh one when unset.",
+        (WEB,),
+    ),
+    Var(
+        "RENDER_SERVICE_TYPE",
+        "The service's type (web, worker, cron...); `manage.py doctor` checks the "
+        "variables of that process.",
+        ALL,
+        set_by_render=True,
+    ),
     # --- sweep ------------------------------------------------------------------------
     Var(
         "EMAIL_SWEEP_AFTER_SECONDS",
@@ -657,12 +692,16 @@ _GENERATE_KEY = "Generate one with: python -c 'import secrets; print(secrets.tok
 
 def entropy_bits(value: str) -> float:
     """An upper estimate of the randomness in ``value``: its length times the Shannon
-    entropy of its characters. ``'a' * 32`` has none; 44 random base64 characters ~210."""
+    entropy of its characters (Miller-Madow corrected). ``'a' * 32`` has none; 44 random
+    base64 characters ~270."""
     if not value:
         return 0.0
     counts = [value.count(char) for char in set(value)]
     per_char = -sum(n / len(value) * math.log2(n / len(value)) for n in counts)
-    return max(0.0, per_char * len(value))
+    # The plug-in estimate is biased low on short strings (32 random hex characters can
+    # score under 96 bits); the Miller-Madow correction adds back (K - 1) / 2N nats/char.
+    correction = (len(counts) - 1) / 2 * math.log2(math.e)
+    return max(0.0, per_char * len(value) + correction)
 
 
 def parse_rate(rate: str) -> tuple[int, int]:

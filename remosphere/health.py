@@ -2,7 +2,8 @@
 
 ``/healthz`` does no I/O: the process answers, so it is alive. ``/readyz`` checks what a
 request needs (PostgreSQL, Redis) and answers 503 naming whatever is unreachable; it also
-lists the Celery worker nodes whose heartbeat is fresh (see ``remosphere.heartbeat``).
+lists the Celery worker nodes whose heartbeat is fresh, and those of them not consuming
+their queue (see ``operations.liveness``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from remosphere.heartbeat import live_workers
+from operations.liveness import WorkerState, worker_states
 
 logger = logging.getLogger(__name__)
 
@@ -29,14 +30,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    workers: list[str] = []
+    workers: list[WorkerState] = []
     checks = {"database": _database(), "redis": _redis(workers)}
     if checks["redis"] == "not configured":  # local: heartbeats are files
-        workers = live_workers()
+        workers = worker_states()
     ready = all(result in ("ok", "not configured") for result in checks.values())
+    # Workers are reported, not required: registrations queue up while none runs. A worker
+    # alive but not consuming is named apart (its heartbeat alone would hide it).
     return JsonResponse(
-        # Workers are reported, not required: registrations queue up while none runs.
-        {"status": "ok" if ready else "unavailable", "checks": checks, "workers": workers},
+        {
+            "status": "ok" if ready else "unavailable",
+            "checks": checks,
+            "workers": [w.node for w in workers],
+            "workers_not_consuming": [w.node for w in workers if w.consuming() is False],
+        },
         status=200 if ready else 503,
     )
 
@@ -52,7 +59,7 @@ def _database() -> str:
     return "ok"
 
 
-def _redis(workers: list[str]) -> str:
+def _redis(workers: list[WorkerState]) -> str:
     """Ping Redis, and fill ``workers`` with the worker nodes alive."""
     url = settings.REDIS_URL
     if not url:
@@ -63,7 +70,7 @@ def _redis(workers: list[str]) -> str:
         )
         try:
             client.ping()
-            workers.extend(live_workers(client))
+            workers.extend(worker_states(client))
         finally:
             client.close()
     except redis.RedisError as error:

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "operations.metrics.RequestMetricsMiddleware",  # first: it times every answer
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -294,6 +295,12 @@ EMAIL_RETRY_BASE_SECONDS = ENV["EMAIL_RETRY_BASE_SECONDS"]
 EMAIL_RETRY_MAX_SECONDS = timeouts.EMAIL_RETRY_MAX_SECONDS
 # The sweep (docker/sweep-entrypoint.sh) enqueues pending emails this overdue again.
 EMAIL_SWEEP_AFTER_SECONDS = ENV["EMAIL_SWEEP_AFTER_SECONDS"]
+
+# --- operating the worker (docs/OPERATIONS.md) ----------------------------------------------
+WORKER_PROBE_SECONDS = ENV["WORKER_PROBE_SECONDS"]  # operations/liveness.py
+METRICS_TOKEN = ENV["METRICS_TOKEN"]  # operations/metrics.py
+PROMETHEUS_MULTIPROC_DIR = ENV["PROMETHEUS_MULTIPROC_DIR"]  # read by prometheus-client too
+RENDER_SERVICE_TYPE = ENV["RENDER_SERVICE_TYPE"]  # operations/doctor.py
 
 # --- the autoscaler (operations/autoscaler.py) ---------------------------------------------
 RENDER_API_KEY = ENV["RENDER_API_KEY"]

@@ -3,11 +3,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from operations import metrics
 from remosphere import endpoints, health
 
 urlpatterns = [
     path(endpoints.HEALTHZ.lstrip("/"), health.healthz, name="healthz"),
     path(endpoints.READYZ.lstrip("/"), health.readyz, name="readyz"),
+    path(endpoints.METRICS.lstrip("/"), metrics.metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/auth/", include("authentication.urls")),
     path("", include("authentication.page_urls")),

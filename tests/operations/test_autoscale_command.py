@@ -5,6 +5,7 @@ scale call, and every failure a clear message with a non-zero exit and no traceb
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import subprocess
 import time
@@ -84,10 +85,9 @@ def test_a_backlog_over_the_target_scales_up_in_one_call(autoscale, render, redi
 
 def test_one_line_gives_the_figures_behind_the_decision(autoscale, render, redis_client):
     backlog(redis_client, 50, age=45)
-    line = [ln for ln in said(autoscale()).splitlines() if "autoscale:" in ln]
-    assert len(line) == 1 and all(
-        part in line[0] for part in ("latency=45", "depth=50", "live=0", "instances=1->2")
-    ), line
+    [line] = [ln for ln in said(autoscale()).splitlines() if "autoscale:" in ln]
+    latency = float(re.search(r"latency=([\d.]+)s", line).group(1))  # 45 s, and the run's start
+    assert (45 <= latency < 60, "depth=50 live=0 instances=1->2" in line) == (True, True), line
 
 
 def test_a_dry_run_decides_but_does_not_act(autoscale, render, redis_client):

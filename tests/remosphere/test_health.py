@@ -1,5 +1,7 @@
 """Liveness and readiness against the real PostgreSQL and Redis."""
 
+import time
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -21,10 +23,11 @@ def test_readyz_answers_503_naming_redis_when_it_is_unreachable(client, settings
 
 def test_readyz_lists_a_local_worker_without_redis(client, settings, tmp_path):
     """make run's worker uses the file-system broker; its heartbeat is a file."""
-    from remosphere.heartbeat import FileHeartbeats
+    from operations.liveness import FileHeartbeats, WorkerState
 
     settings.REDIS_URL = None
     settings.LOCAL_DATA_DIR = tmp_path
-    FileHeartbeats(tmp_path / "heartbeats").beat("local@machine")
-    response = client.get("/readyz")
-    assert (response.status_code, response.json()["workers"]) == (200, ["local@machine"])
+    state = WorkerState("local@machine", time.time(), started_at=time.time() - 600)
+    FileHeartbeats(tmp_path / "heartbeats").beat(state, ttl=30)
+    body = client.get("/readyz").json()
+    assert (body["workers"], body["workers_not_consuming"]) == (["local@machine"], [])

@@ -13,10 +13,11 @@ from tests.support.processes import free_port
 
 
 class RedisServer:
-    def __init__(self) -> None:
+    def __init__(self, *, maxmemory_policy: str = "noeviction") -> None:
         if shutil.which("redis-server") is None:
             raise AssertionError("redis-server is not installed (.ci/run installs it)")
         self.port = free_port()
+        self.maxmemory_policy = maxmemory_policy
         self.process: subprocess.Popen | None = None
 
     @property
@@ -26,7 +27,7 @@ class RedisServer:
     def start(self) -> RedisServer:
         self.process = subprocess.Popen(
             ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--maxmemory-policy", "noeviction"],
+             "--appendonly", "no", "--maxmemory-policy", self.maxmemory_policy],
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 10

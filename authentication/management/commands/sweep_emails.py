@@ -11,6 +11,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from authentication import emails
+from operations import runs
 
 
 class Command(BaseCommand):
@@ -27,6 +28,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, stale_after: int, **options) -> None:
         try:
+            summary = self.sweep(stale_after)
+        except CommandError as error:
+            runs.record(runs.SWEEP, ok=False, summary=str(error))
+            raise
+        runs.record(runs.SWEEP, ok=True, summary=summary)
+        self.stdout.write(summary)
+
+    def sweep(self, stale_after: int) -> str:
+        try:
             count = emails.emails_sweep(stale_after=stale_after)
             expired, _ = AuthToken.objects.filter(expiry__lt=timezone.now()).delete()
         except DatabaseError as error:  # fail the run, say which service, no traceback
@@ -40,4 +50,4 @@ class Command(BaseCommand):
                 f"could not enqueue to the broker ({type(error).__name__}); the emails stay "
                 "pending for the next run. Check REDIS_URL and the Key Value's status."
             ) from None
-        self.stdout.write(f"{count} email(s) enqueued, {expired} expired API token(s) dropped")
+        return f"{count} email(s) enqueued, {expired} expired API token(s) dropped"

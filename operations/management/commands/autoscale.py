@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from operations import runs
 from operations.autoscaler import AutoscaleError, autoscale_once
 
 
@@ -21,6 +22,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run: bool | None, **options) -> None:
         try:
-            autoscale_once(dry_run=dry_run)  # logs its one line: the figures and the reason
+            outcome = autoscale_once(dry_run=dry_run)  # logs its line: figures and reason
         except AutoscaleError as error:
+            runs.record(runs.AUTOSCALE, ok=False, summary=str(error))
             raise CommandError(f"autoscale: {error}") from None
+        runs.record(runs.AUTOSCALE, ok=True, summary=outcome.decision.reason)

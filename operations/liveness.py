@@ -1,0 +1,242 @@
+"""Worker liveness, which Render cannot check for a background worker: which worker
+nodes are alive, and which of them are consuming their queue.
+
+- **Alive**: each node writes a heartbeat record every few seconds that expires after
+  three of them; it vanishes soon after the node stops or hangs.
+- **Consuming**: a node counts as consuming only if it has taken a message from its queue
+  recently (within ``WorkerState.window``), or started that recently. The heartbeat
+  record says when it last took one (Celery's ``task_received``, in the node). So that an
+  idle node still takes messages, a node that has taken nothing for
+  ``WORKER_PROBE_SECONDS`` publishes a probe (``operations.probe``, a task that does
+  nothing) when the queue is empty. Redis hands a list's messages to its waiting clients
+  first come, first served, so idle healthy nodes take the probes in turn, and a node
+  whose consumer stopped (``celery control cancel_consumer``, or the known failure after
+  a Redis restart where the process answers ``ping`` but takes nothing) goes stale while
+  the others stay fresh. A probe goes only into an empty queue, so probes never pile up
+  when nobody consumes; a waiting email is the probe then.
+
+Where: in Redis (``remosphere:worker-heartbeat:<node>``, with an expiry) when the broker
+is Redis; locally, with the file-system broker, as files under
+``LOCAL_DATA_DIR/heartbeats/`` whose age is their expiry. Locally there are no probes and
+consumption is not judged (``consuming`` is ``None``).
+
+``/readyz``, ``/metrics``, ``doctor`` and the autoscaler read ``worker_states``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import redis
+from celery import bootsteps, signals
+from django.conf import settings
+from kombu.exceptions import KombuError
+
+from operations import queues
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "remosphere:worker-heartbeat:"
+INTERVAL = 10  # seconds between heartbeats, at most
+BEATS_TO_EXPIRE = 3
+PROBES_TO_GO_STALE = 3
+PROBE_TASK = "operations.probe"
+
+
+@dataclass(frozen=True)
+class WorkerState:
+    """One worker node, as its last heartbeat described it."""
+
+    node: str
+    beat_at: float
+    started_at: float | None = None
+    consumed_at: float | None = None  # when it last took a message from its queue
+    probe_every: float | None = None  # None: consumption is not judged (local)
+    every: float = INTERVAL  # seconds between its heartbeats
+
+    @property
+    def window(self) -> float | None:
+        """How long a consuming node can go without taking a message: a few probes'
+        worth, plus a heartbeat (the record is that old at worst)."""
+        if self.probe_every is None:
+            return None
+        return PROBES_TO_GO_STALE * self.probe_every + self.every
+
+    def consuming(self, now: float | None = None) -> bool | None:
+        """Whether it took a message from its queue recently; ``None`` when not judged."""
+        if self.window is None:
+            return None
+        now = time.time() if now is None else now
+        last = max(self.consumed_at or 0.0, self.started_at or 0.0)
+        return now - last <= self.window
+
+    def idle_for(self, now: float | None = None) -> float | None:
+        """Seconds since it last took a message (or started)."""
+        last = max(self.consumed_at or 0.0, self.started_at or 0.0)
+        if not last:
+            return None
+        return max(0.0, (time.time() if now is None else now) - last)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, node: str, raw: bytes | str) -> WorkerState:
+        try:
+            data = json.loads(raw)
+            if isinstance(data, dict):
+                fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+                return cls(**{**fields, "node": node})
+            return cls(node, float(data))  # an older worker's record: a timestamp
+        except (ValueError, TypeError):
+            return cls(node, 0.0)
+
+
+class RedisHeartbeats:
+    def __init__(self, client: redis.Redis):
+        self.client = client
+
+    def beat(self, state: WorkerState, ttl: float) -> None:
+        self.client.set(KEY_PREFIX + state.node, state.to_json(), ex=max(1, round(ttl)))
+
+    def remove(self, node: str) -> None:
+        self.client.delete(KEY_PREFIX + node)
+
+    def states(self) -> list[WorkerState]:
+        keys = sorted(self.client.scan_iter(f"{KEY_PREFIX}*"))
+        if not keys:
+            return []
+        prefix = len(KEY_PREFIX)
+        values = self.client.mget(keys)
+        return [
+            WorkerState.from_json(key.decode()[prefix:], value)
+            for key, value in zip(keys, values, strict=True)
+            if value is not None  # expired between SCAN and MGET
+        ]
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class FileHeartbeats:
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def beat(self, state: WorkerState, ttl: float) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / state.node).write_text(state.to_json())
+
+    def remove(self, node: str) -> None:
+        (self.folder / node).unlink(missing_ok=True)
+
+    def states(self) -> list[WorkerState]:
+        if not self.folder.is_dir():
+            return []
+        states = []
+        for path in sorted(self.folder.iterdir()):
+            with contextlib.suppress(OSError):  # removed meanwhile
+                state = WorkerState.from_json(path.name, path.read_text())
+                if path.stat().st_mtime >= time.time() - BEATS_TO_EXPIRE * state.every:
+                    states.append(state)
+        return states
+
+    def close(self) -> None:
+        pass
+
+
+def heartbeats(client: redis.Redis | None = None) -> RedisHeartbeats | FileHeartbeats:
+    """Where this deployment keeps heartbeats (``client``: a Redis client to reuse)."""
+    if settings.REDIS_URL:
+        return RedisHeartbeats(client or queues.broker_client())
+    return FileHeartbeats(settings.LOCAL_DATA_DIR / "heartbeats")
+
+
+def worker_states(client: redis.Redis | None = None) -> list[WorkerState]:
+    """Every worker node whose heartbeat has not expired."""
+    return heartbeats(client).states()
+
+
+def live_workers(client: redis.Redis | None = None) -> list[str]:
+    """Names of the worker nodes whose heartbeat has not expired."""
+    return [state.node for state in worker_states(client)]
+
+
+class QuietProbes(logging.Filter):
+    """Drops Celery's "received" and "succeeded" lines for probes: an idle worker takes
+    one every ``WORKER_PROBE_SECONDS``, and saying so would bury the lines that matter."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, dict):
+            return args.get("name") != PROBE_TASK
+        # Already formatted (the redaction filter renders each record before this one).
+        return not str(record.msg).startswith(f"Task {PROBE_TASK}[")
+
+
+def quiet_probes(handlers: list[logging.Handler]) -> None:
+    for handler in handlers:
+        if not any(isinstance(f, QuietProbes) for f in handler.filters):
+            handler.addFilter(QuietProbes())
+
+
+class Heartbeat(bootsteps.StartStopStep):
+    """Celery worker bootstep: the heartbeat, on the worker's timer, saying when the node
+    last took a message; and the probe an idle node publishes."""
+
+    requires = ("celery.worker.components:Timer",)
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.timer_ref = None
+        self.store: RedisHeartbeats | FileHeartbeats | None = None
+        self.consumed_at: float | None = None
+
+    def start(self, worker) -> None:
+        self.app = worker.app
+        self.node = worker.hostname
+        self.store = heartbeats()
+        self.started_at = time.time()
+        probing = isinstance(self.store, RedisHeartbeats)
+        self.probe_every = float(settings.WORKER_PROBE_SECONDS) if probing else None
+        self.every = float(min(INTERVAL, settings.WORKER_PROBE_SECONDS))
+        signals.task_received.connect(self._received, weak=False)
+        self.beat()
+        self.timer_ref = worker.timer.call_repeatedly(self.every, self.beat, priority=10)
+
+    def stop(self, worker) -> None:
+        signals.task_received.disconnect(self._received)
+        if self.timer_ref is not None:
+            self.timer_ref.cancel()
+        if self.store is not None:
+            with contextlib.suppress(redis.RedisError, OSError):
+                self.store.remove(self.node)
+            self.store.close()
+
+    def _received(self, **_: object) -> None:
+        # This node's consumer took a message from its queue (the only queue it reads).
+        self.consumed_at = time.time()
+
+    def state(self, now: float) -> WorkerState:
+        return WorkerState(
+            self.node, now, self.started_at, self.consumed_at, self.probe_every, self.every
+        )
+
+    def beat(self) -> None:
+        now = time.time()
+        state = self.state(now)
+        try:
+            if self.probe_every is not None and state.idle_for(now) >= self.probe_every:
+                self._probe()
+            self.store.beat(state, ttl=BEATS_TO_EXPIRE * self.every)
+        except (redis.RedisError, KombuError, OSError) as error:
+            logger.warning("worker heartbeat not written: %s", type(error).__name__)
+
+    def _probe(self) -> None:
+        [queue] = queues.read(self.store.client)
+        if queue.depth == 0:
+            self.app.send_task(PROBE_TASK, queue=queue.name, retry=False)

@@ -1,0 +1,59 @@
+"""The outbox in figures, read from PostgreSQL for ``/metrics`` and ``doctor``: emails by
+kind and status, retries, how long the oldest unsent email has waited, and the failures
+of the last hour with their reasons. Three queries, each served by an index or a
+grouping of the table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, F, Min, Sum, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from authentication.models import Email
+
+RECENT = timedelta(hours=1)
+REASONS = 5  # the most frequent failure reasons shown
+
+
+@dataclass(frozen=True)
+class OutboxSummary:
+    rows: dict[tuple[str, str], int]  # (kind, status) -> emails
+    retries: dict[str, int]  # kind -> attempts beyond each email's first
+    oldest_open_age: float | None  # seconds the oldest pending or sending email has waited
+    failed_recently: int  # emails that failed in the last hour
+    reasons: list[tuple[str, int]]  # their reasons, most frequent first
+
+    def count(self, *, status: str | None = None, kind: str | None = None) -> int:
+        return sum(
+            n
+            for (k, s), n in self.rows.items()
+            if (status is None or s == status) and (kind is None or k == kind)
+        )
+
+
+def summary() -> OutboxSummary:
+    """Raises ``django.db.DatabaseError`` when PostgreSQL cannot be read."""
+    now = timezone.now()
+    rows, retries = {}, {}
+    grouped = Email.objects.order_by().values("kind", "status")
+    for row in grouped.annotate(n=Count("id"), retries=Sum(Greatest(F("attempts") - 1, Value(0)))):
+        rows[(row["kind"], row["status"])] = row["n"]
+        retries[row["kind"]] = retries.get(row["kind"], 0) + (row["retries"] or 0)
+    oldest = Email.objects.filter(status__in=Email.OPEN).aggregate(at=Min("created_at"))["at"]
+    failed = Email.objects.filter(status=Email.Status.FAILED, failed_at__gte=now - RECENT)
+    reasons = list(
+        failed.order_by()
+        .values_list("last_error")
+        .annotate(n=Count("id"))
+        .order_by("-n", "last_error")
+    )
+    return OutboxSummary(
+        rows=rows,
+        retries=retries,
+        oldest_open_age=(now - oldest).total_seconds() if oldest else None,
+        failed_recently=sum(n for _, n in reasons),
+        reasons=[(reason[:200], n) for reason, n in reasons[:REASONS]],
+    )

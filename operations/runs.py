@@ -1,0 +1,58 @@
+"""When each cron job last ran, and how it went: the sweep and the autoscaler record every
+run here, ``/metrics`` and ``doctor`` read them. Kept in Redis (one small key per job);
+without Redis (``make run``) nothing is recorded.
+
+Recording never fails a run: a job that did its work but could not say so is still done.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+
+import redis
+from django.conf import settings
+
+from operations import queues
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "remosphere:last-run:"
+SWEEP = "sweep"
+AUTOSCALE = "autoscale"
+JOBS = (SWEEP, AUTOSCALE)
+
+
+@dataclass(frozen=True)
+class Run:
+    job: str
+    at: float  # seconds since the epoch
+    ok: bool
+    summary: str  # what it did, or why it failed; never a secret
+
+
+def record(job: str, *, ok: bool, summary: str, client: redis.Redis | None = None) -> None:
+    if not settings.REDIS_URL:
+        return
+    run = Run(job, time.time(), ok, summary[:500])
+    try:
+        (client or queues.broker_client()).set(KEY_PREFIX + job, json.dumps(asdict(run)))
+    except redis.RedisError as error:
+        logger.warning("%s: its run was not recorded (%s)", job, type(error).__name__)
+
+
+def last(job: str, client: redis.Redis | None = None) -> Run | None:
+    """The job's last recorded run; ``None`` if it never recorded one. Raises
+    ``redis.RedisError`` when Redis cannot be read (the caller says so)."""
+    if not settings.REDIS_URL:
+        return None
+    raw = (client or queues.broker_client()).get(KEY_PREFIX + job)
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+        return Run(job, float(data["at"]), bool(data["ok"]), str(data.get("summary", "")))
+    except (ValueError, KeyError, TypeError):
+        return None
