@@ -1,13 +1,19 @@
 """The validator's speed: its own render.yaml, generated blueprints of 10, 100 and 1,000
 services, and check-jsonschema with Render's official schema on the same files.
 
-Every figure is a whole command (interpreter start-up included), as CI runs it.
+Every figure is a whole command (interpreter start-up included), as CI runs it. Side by
+side, in the same run and alternating with it, the validator as it was before issue 15
+made it faster (``BASELINE``, taken from git), so the two meet the same machine.
 """
 
 from __future__ import annotations
 
+import statistics
+import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +22,7 @@ from bench.common import ROOT, wall_seconds
 from blueprintcheck import docs
 
 SIZES = (10, 100, 1000)
+BASELINE = "fae273b"  # the last commit before issue 15 (lazy jsonschema, one read of scopes)
 
 
 def run(*, smoke: bool) -> dict[str, Any]:
@@ -24,17 +31,26 @@ def run(*, smoke: bool) -> dict[str, Any]:
     validator = [sys.executable, str(ROOT / "scripts" / "validate_blueprint.py")]
     check_jsonschema = [str(Path(sys.executable).parent / "check-jsonschema")]
     schema = docs.reference_dir() / "render-blueprint.schema.json"
-    results: dict[str, Any] = {
-        "own_blueprint_s": wall_seconds([*validator, "render.yaml"], runs=runs),
-        "runs": runs,
-    }
     with tempfile.TemporaryDirectory() as scratch:
+        baseline = _baseline(Path(scratch) / "baseline")
+        before = [sys.executable, str(baseline / "scripts" / "validate_blueprint.py")]
+        if not baseline.exists():  # a shallow clone: no baseline to compare with
+            before = validator
+        own, own_before = _side_by_side([*validator, "render.yaml"], [*before, "render.yaml"], runs)
+        results: dict[str, Any] = {
+            "own_blueprint_s": own,
+            "baseline_own_blueprint_s": own_before,
+            "baseline": BASELINE if baseline.exists() else None,
+            "runs": runs,
+        }
         for size in sizes:
             path = Path(scratch) / f"render-{size}.yaml"
             path.write_text(blueprint(size))
-            results[f"services_{size}_s"] = wall_seconds(
-                [*validator, "--generic", str(path)], runs=runs
+            ours, theirs = _side_by_side(
+                [*validator, "--generic", str(path)], [*before, "--generic", str(path)], runs
             )
+            results[f"services_{size}_s"] = ours
+            results[f"baseline_services_{size}_s"] = theirs
             if schema.exists():
                 results[f"check_jsonschema_{size}_s"] = wall_seconds(
                     [*check_jsonschema, "--schemafile", str(schema), str(path)], runs=runs
@@ -44,3 +60,27 @@ def run(*, smoke: bool) -> dict[str, Any]:
             [*check_jsonschema, "--schemafile", str(schema), "render.yaml"], runs=runs
         )
     return results
+
+
+def _baseline(folder: Path) -> Path:
+    """The repository as it was at ``BASELINE`` (its validator and what it reads), in
+    ``folder``; ``folder`` does not exist when git cannot give it (a shallow clone)."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", BASELINE, "scripts", "blueprintcheck", "remosphere"],
+        capture_output=True,
+    )
+    if archive.returncode == 0:
+        folder.mkdir()
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
+
+
+def _side_by_side(ours: Sequence[str], theirs: Sequence[str], runs: int) -> tuple[float, float]:
+    """Median wall times of two commands, run alternately so both meet the same machine."""
+    samples: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for command, times in ((ours, samples[0]), (theirs, samples[1])):
+            started = time.perf_counter()
+            subprocess.run(command, cwd=ROOT, capture_output=True, check=True)
+            times.append(time.perf_counter() - started)
+    return statistics.median(samples[0]), statistics.median(samples[1])

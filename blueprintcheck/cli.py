@@ -15,7 +15,12 @@ import sys
 from pathlib import Path
 
 from blueprintcheck import validate
-from blueprintcheck.environment import EnvFileError, check_environment, parse_dotenv
+from blueprintcheck.environment import (
+    EnvFileError,
+    Environment,
+    check_environment,
+    parse_dotenv,
+)
 from blueprintcheck.problems import Problem, Severity, sort_key
 from blueprintcheck.report import FORMATS
 from remosphere import envspec
@@ -43,12 +48,30 @@ def parser() -> argparse.ArgumentParser:
         "--env",
         choices=ROLES,
         metavar="ROLE",
-        help="also check the environment for this process (" + ", ".join(ROLES) + ")",
+        help="also check the environment for this process (" + ", ".join(ROLES) + "), "
+        "as production needs it unless --local",
     )
     p.add_argument(
         "--env-file",
         metavar="FILE",
         help="with --env: read the environment from this dotenv file instead",
+    )
+    p.add_argument(
+        "--local",
+        action="store_true",
+        help="with --env: the development rules (nothing is required) instead of production's",
+    )
+    p.add_argument(
+        "--repo",
+        metavar="DIR",
+        help="the repository the blueprint's scripts are looked up in (default: the "
+        "blueprint's own folder)",
+    )
+    p.add_argument(
+        "--fix",
+        action="store_true",
+        help="first rewrite deprecated spellings in place where the replacement is certain "
+        "(needs ruamel.yaml)",
     )
     p.add_argument(
         "--format",
@@ -67,8 +90,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.env_file and not args.env:
-        return _usage("--env-file needs --env " + "|".join(ROLES))
+    if (args.env_file or args.local) and not args.env:
+        return _usage("--env-file and --local need --env " + "|".join(ROLES))
+    if args.repo and not Path(args.repo).is_dir():
+        return _usage(f"--repo {args.repo}: no such folder")
     problems: list[Problem] = []
     for path in map(Path, args.paths):
         try:
@@ -76,26 +101,57 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as error:
             return _usage(f"cannot read {path}: {error.strerror or error}")
         display = str(path) if path.is_absolute() or path.parent != Path(".") else path.name
-        # Scripts a blueprint names are looked up next to it.
-        problems += validate(text, file=display, repo=path.resolve().parent, generic=args.generic)
+        if args.fix:
+            text = _fix(path, text, display)
+        repo = Path(args.repo) if args.repo else path.resolve().parent
+        problems += validate(text, file=display, repo=repo, generic=args.generic)
+    notes = []
     if args.env:
         try:
-            environ = _environment(args.env_file)
-        except (OSError, EnvFileError) as error:
+            environment = _environment(args.env_file)
+        except (OSError, UnicodeDecodeError, EnvFileError) as error:
             return _usage(f"cannot read the env file: {error}")
+        production = not args.local
         problems = sorted(
-            problems + check_environment(environ, args.env, file=args.env_file or "environment"),
+            problems + check_environment(environment, args.env, production=production),
             key=sort_key,
         )
+        source = args.env_file or "this process's environment"
+        mode = (
+            "production's rules (--local for the development rules)"
+            if production
+            else "the development rules (--local: nothing is required)"
+        )
+        notes.append(f"checked the {args.env} process's variables in {source} against {mode}")
     failing = [p for p in problems if args.strict or p.severity == Severity.ERROR]
     ok = not failing
-    print(FORMATS[args.format](problems, ok=ok))
+    print(FORMATS[args.format](problems, ok=ok, notes=notes))
     return EXIT_OK if ok else EXIT_PROBLEMS
 
 
-def _environment(env_file: str | None) -> dict[str, str]:
+def _fix(path: Path, raw: bytes, display: str) -> bytes:
+    """Rewrite ``path`` in place (say what changed on stderr); the text to validate."""
+    from blueprintcheck.fix import FixError, fix_text
+
+    try:
+        result = fix_text(raw.decode("utf-8"))
+    except (FixError, UnicodeDecodeError) as error:
+        print(f"{display}: not fixed: {error}", file=sys.stderr)
+        return raw
+    for change in result.changes:
+        print(f"{display}:{change.line}: fixed {change.before} -> {change.after}", file=sys.stderr)
+    for left in result.skipped:
+        print(f"{display}:{left.line}: not fixed: {left.before} ({left.after})", file=sys.stderr)
+    if not result.changes:
+        print(f"{display}: nothing to fix", file=sys.stderr)
+        return raw
+    path.write_text(result.text, encoding="utf-8")
+    return result.text.encode("utf-8")
+
+
+def _environment(env_file: str | None) -> Environment:
     if env_file is None:
-        return dict(os.environ)
+        return Environment(dict(os.environ))
     return parse_dotenv(Path(env_file).read_text(encoding="utf-8"), env_file)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from blueprintcheck import agreement, checks, validate  # noqa: F401 - registers the checks
 from blueprintcheck.report import text
-from blueprintcheck.rules import RULES
+from blueprintcheck.rules import RULES, Rule
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "VALIDATOR.md"
@@ -49,8 +49,7 @@ def codes_section() -> str:
     lines = ["## Codes", "", "| Code | Name | Severity | Meaning |", "|---|---|---|---|"]
     for rule in sorted(RULES.values(), key=lambda r: r.code):
         lines.append(
-            f"| [{rule.code}](#{rule.anchor}) | {rule.name} | {rule.severity.value} "
-            f"| {rule.summary} |"
+            f"| [{rule.code}](#{rule.anchor}) | {rule.name} | {_severity(rule)} | {rule.summary} |"
         )
     family = None
     for rule in sorted(RULES.values(), key=lambda r: r.code):
@@ -61,9 +60,14 @@ def codes_section() -> str:
             "",
             f"### {rule.code} {rule.name}",
             "",
-            f"*{rule.severity.value}*"
+            f"*{_severity(rule)}*"
             + ("" if rule.generic else ", this project's contract")
-            + f". {rule.summary}",
+            + f". {rule.summary}"
+            + (
+                f" Outside `--generic` it is an error: {rule.contract_reason}."
+                if rule.contract_severity
+                else ""
+            ),
             "",
             f"**Fix:** {rule.fix}",
         ]
@@ -72,6 +76,12 @@ def codes_section() -> str:
             body, output = shown
             lines += ["", "```yaml", body.rstrip("\n"), "```", "", "```text", output, "```"]
     return "\n".join(lines)
+
+
+def _severity(rule: Rule) -> str:
+    if rule.contract_severity is None:
+        return rule.severity.value
+    return f"{rule.severity.value} ({rule.contract_severity.value} in the contract)"
 
 
 AGREEMENT_HEADING = "## Agreement with Render's official JSON Schema"

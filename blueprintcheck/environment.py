@@ -1,10 +1,13 @@
 """``--env ROLE``: check an environment (the process's, or a dotenv file) against the
-env spec, as the entrypoints do. Names only: a value is never printed."""
+env spec, as the entrypoints do, in production mode unless ``--local``. Names only: a
+value is never printed. A problem in a dotenv file points at its line; one in the
+process's environment has no file."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from blueprintcheck.problems import Problem
 from remosphere import envspec
@@ -16,9 +19,17 @@ class EnvFileError(Exception):
     pass
 
 
-def parse_dotenv(text: str, file: str) -> dict[str, str]:
-    """``NAME=value`` lines; ``#`` comments, blank lines, ``export`` and quotes allowed."""
-    values = {}
+@dataclass(frozen=True)
+class Environment:
+    values: Mapping[str, str]
+    file: str | None = None  # None: the process's own environment
+    lines: Mapping[str, int] = field(default_factory=dict)  # name -> 1-based line
+
+
+def parse_dotenv(text: str, file: str) -> Environment:
+    """``NAME=value`` lines; ``#`` comments, blank lines, ``export`` and quotes allowed.
+    A name set twice keeps its last value and line, as shells and Docker read it."""
+    values, lines = {}, {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -30,17 +41,23 @@ def parse_dotenv(text: str, file: str) -> dict[str, str]:
             value = value[1:-1]
         elif " #" in value:
             value = value.split(" #", 1)[0].rstrip()
-        values[name] = value
-    return values
+        values[name], lines[name] = value, number
+    return Environment(values, file, lines)
 
 
-def check_environment(environ: Mapping[str, str], role: str, *, file: str) -> list[Problem]:
+def check_environment(environment: Environment, role: str, *, production: bool) -> list[Problem]:
     problems = []
-    for problem in envspec.check(environ, role):
+    for problem in envspec.check(environment.values, role, production=production):
         code = "E001" if problem.message.startswith("missing") else "E002"
+        line = environment.lines.get(problem.name)
         problems.append(
             Problem(
-                code, f"{problem.name}: {problem.message}", file=file, path=("env", problem.name)
+                code,
+                f"{problem.name}: {problem.message}",
+                file=environment.file,
+                path=("env", problem.name),
+                line=line,
+                column=1 if line else None,
             )
         )
     return problems

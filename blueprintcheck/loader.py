@@ -19,6 +19,9 @@ try:  # the C composer is several times faster where libyaml is available
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
+STR_TAG = "tag:yaml.org,2002:str"
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
 MAX_BYTES = 5_000_000
 MAX_VALUES = 250_000  # values built, aliases expanded: a bomb stops here, not in memory
 
@@ -163,6 +166,8 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+        if node.tag == STR_TAG:  # most values: no constructor needed
+            return node.value
         try:
             return self.constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as error:
@@ -217,9 +222,11 @@ class _Builder:
 
     def _with_merges(self, node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
         """Own pairs first, then pairs merged in with ``<<`` that the node does not set."""
+        if not any(key_node.tag == MERGE_TAG for key_node, _ in node.value):
+            return node.value  # nearly every mapping
         own, merged = [], []
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == MERGE_TAG:
                 sources = (
                     value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
                 )

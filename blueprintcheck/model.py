@@ -75,7 +75,19 @@ class Scope:
         return self._index[kind].get(name) if isinstance(name, str) else None
 
 
+_last: tuple[dict, list[Scope]] | None = None
+
+
 def scopes(data: dict) -> list[Scope]:
+    """The scopes of ``data``, remembered for the document being checked: every check
+    walks the same resources, and a blueprint of 1,000 services is worth reading once."""
+    global _last
+    if _last is None or _last[0] is not data:
+        _last = (data, _read_scopes(data))
+    return _last[1]
+
+
+def _read_scopes(data: dict) -> list[Scope]:
     root = Scope("the top level")
     _collect(root, data, ())
     ungrouped = data.get("ungrouped")
@@ -113,6 +125,20 @@ def all_resources(data: dict) -> Iterator[tuple[Scope, Resource]]:
     for scope in scopes(data):
         for resource in (*scope.services, *scope.databases, *scope.groups):
             yield scope, resource
+
+
+def services(data: dict) -> Iterator[Resource]:
+    """Every service of every scope."""
+    for _, resource in all_resources(data):
+        if resource.kind == "service":
+            yield resource
+
+
+def databases(data: dict) -> Iterator[Resource]:
+    """Every database of every scope."""
+    for _, resource in all_resources(data):
+        if resource.kind == "database":
+            yield resource
 
 
 def value_sources(entry: dict) -> list[str]:

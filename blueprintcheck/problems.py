@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum
 
 Path = tuple[str | int, ...]
 
 
-class Severity(StrEnum):
+class Severity(str, Enum):  # StrEnum is 3.11+; the validator runs on 3.10 too
     ERROR = "error"
     WARNING = "warning"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -21,7 +24,7 @@ class Problem:
     severity: Severity = Severity.ERROR
     line: int | None = None  # 1-based
     column: int | None = None  # 1-based
-    file: str = "render.yaml"
+    file: str | None = "render.yaml"  # None: not in a file (the process's environment)
     # Where ``line``/``column`` should point: at the key (an unexpected key) or its value.
     at_key: bool = field(default=False, compare=False)
 

@@ -37,6 +37,9 @@ class Rule:
     fix: str
     generic: bool = True  # False: this project's contract, skipped with --generic
     check: Check | None = None
+    # A Render rule this project's contract holds more strictly (outside --generic).
+    contract_severity: Severity | None = None
+    contract_reason: str = ""
 
     @property
     def anchor(self) -> str:
@@ -59,10 +62,20 @@ def describe(
 
 
 def rule(
-    code: str, name: str, severity: Severity, summary: str, fix: str, *, generic: bool = True
+    code: str,
+    name: str,
+    severity: Severity,
+    summary: str,
+    fix: str,
+    *,
+    generic: bool = True,
+    contract_severity: Severity | None = None,
+    contract_reason: str = "",
 ) -> Callable[[Check], Check]:
     def register(check: Check) -> Check:
-        RULES[code] = Rule(code, name, severity, summary, fix, generic, check)
+        RULES[code] = Rule(
+            code, name, severity, summary, fix, generic, check, contract_severity, contract_reason
+        )
         return check
 
     return register
@@ -135,7 +148,8 @@ describe(
     "E001",
     "missing-variable",
     E,
-    "A variable the env spec requires for this process is not set (`--env`).",
+    "A variable the env spec requires for this process is not set (`--env`: production's "
+    "rules unless `--local`).",
     "Set it in the process's environment or the `--env-file`.",
     generic=False,
 )

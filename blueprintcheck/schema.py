@@ -15,12 +15,15 @@ differs from Render's published schema on purpose in three ways:
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
+from blueprintcheck.fastschema import compile_schema
 from blueprintcheck.loader import Document
 from blueprintcheck.problems import Problem
+
+if TYPE_CHECKING:
+    import jsonschema
 
 REGIONS = ["oregon", "ohio", "virginia", "frankfurt", "singapore"]
 RUNTIMES = ["docker", "elixir", "go", "image", "node", "python", "ruby", "rust", "static"]
@@ -40,6 +43,8 @@ EVICTION_POLICIES = [
     "volatile-random", "volatile-ttl", "noeviction",
 ]  # fmt: skip
 PREVIEW_GENERATION = ["automatic", "manual", "off"]
+# Keys only a static site takes; elsewhere P015 says so (not S001's list of every key).
+STATIC_SITE_FIELDS = ("routes", "headers", "staticPublishPath")
 POSTGRES_VERSIONS = [str(v) for v in range(10, 19)]
 
 STRING = {"type": "string"}
@@ -307,12 +312,23 @@ SCHEMA: dict[str, Any] = {
     ),
 }
 
-_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+_VALID = compile_schema(SCHEMA)
+
+
+@cache
+def validator() -> jsonschema.Draft202012Validator:
+    """jsonschema, imported only to say what is wrong: its import costs more than the rest
+    of a check of a small blueprint, and most blueprints checked are valid."""
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(SCHEMA)
 
 
 def check_schema(document: Document) -> list[Problem]:
+    if _VALID(document.data):
+        return []
     problems = []
-    for error in _VALIDATOR.iter_errors(document.data):
+    for error in validator().iter_errors(document.data):
         problems.extend(_translate(error, document))
     return problems
 
@@ -323,7 +339,10 @@ def _translate(error: jsonschema.ValidationError, document: Document) -> list[Pr
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         problems = []
-        for key in sorted(set(error.instance) - set(allowed), key=str):
+        unexpected = set(error.instance) - set(allowed)
+        if len(path) >= 2 and path[-2] == "services":
+            unexpected -= set(STATIC_SITE_FIELDS)
+        for key in sorted(unexpected, key=str):
             line, column = document.position((*path, key), at_key=True)
             problems.append(
                 Problem(

@@ -71,6 +71,12 @@ class Var:
             return self.local_default
         return self.default
 
+    def help_for(self, *, production: bool) -> str:
+        """The description, without what only applies locally when checking production."""
+        if not production:
+            return self.help
+        return _LOCAL_NOTE.sub("", self.help).strip()
+
     def describe_format(self) -> str:
         if self.format == "url":
             return "URL (" + ", ".join(f"{s}://" for s in self.schemes) + ")"
@@ -687,6 +693,9 @@ def parse(var: Var, raw: str, *, production: bool) -> Any:
     raise AssertionError(f"unknown format {var.format!r} for {var.name}")
 
 
+# "Unset locally: ..." sentences of a description: not what production needs to hear.
+_LOCAL_NOTE = re.compile(r"\s*Unset locally:[^.]*\.")
+
 _GENERATE_KEY = "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
 
 
@@ -737,20 +746,23 @@ def _schemes(schemes: Iterable[str]) -> str:
     return ", ".join(f"{s}://" for s in schemes)
 
 
-def check(environ: Mapping[str, str], process: str | None = None) -> list[Problem]:
+def check(
+    environ: Mapping[str, str], process: str | None = None, *, production: bool | None = None
+) -> list[Problem]:
     """Every problem with ``environ`` for ``process`` (``None``: what all processes need).
 
     In production a required variable must be set; everywhere a set variable must be
-    well-formed.
+    well-formed. ``production`` (default: what ``environ`` says) picks the rules.
     """
-    production = is_production(environ)
+    production = is_production(environ) if production is None else production
     problems = []
     for var in vars_for(None):
         needed = var.processes == ALL if process is None else process in var.processes
         raw = environ.get(var.name)
         if raw is None or raw == "":
             if production and var.required and needed:
-                problems.append(Problem(var.name, f"missing ({var.describe_format()}): {var.help}"))
+                why = f"missing ({var.describe_format()}): {var.help_for(production=production)}"
+                problems.append(Problem(var.name, why))
             continue
         try:
             parse(var, raw, production=production)

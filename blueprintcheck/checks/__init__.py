@@ -13,6 +13,9 @@ from blueprintcheck.checks import (  # noqa: F401 - importing registers the chec
     deprecations,
     platform,
     references,
+    schedules,
+    services,
+    storage,
 )
 from blueprintcheck.loader import Document
 from blueprintcheck.problems import Problem
@@ -45,14 +48,19 @@ def run(document: Document, *, repo: FsPath, generic: bool) -> list[Problem]:
                 )
             )
             continue
+        stricter = not generic and rule.contract_severity is not None
         for finding in findings:
             line, column = document.position(finding.path, at_key=finding.at_key)
+            severity = finding.severity or rule.severity
+            message = finding.message
+            if stricter:
+                severity, message = rule.contract_severity, f"{message}: {rule.contract_reason}"
             problems.append(
                 Problem(
                     code=rule.code,
-                    message=finding.message,
+                    message=message,
                     path=finding.path,
-                    severity=finding.severity or rule.severity,
+                    severity=severity,
                     line=line,
                     column=column,
                     file=document.file,

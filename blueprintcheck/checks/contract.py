@@ -406,13 +406,21 @@ def missing_script(document: Document, repo: FsPath) -> Iterator[Finding]:
                 if state == "missing":
                     yield Finding(
                         (*service.path, key),
-                        f'{key} runs "{word}", which is not in the repository (looked in {shown})',
+                        f'{key} runs "{word}", which is not in the repository (looked for '
+                        f"{shown} in {_folder(repo)}; --repo DIR names the repository when the "
+                        "blueprint is not at its root)",
                     )
                 elif state == "not executable" and index == 0:
                     yield Finding(
                         (*service.path, key),
                         f'{key} runs "{word}", which is not executable: chmod +x {shown}',
                     )
+
+
+def _folder(repo: FsPath) -> str:
+    """The repository as the person typed it: relative to here when inside, else whole."""
+    relative = os.path.relpath(repo)
+    return str(repo) if relative.startswith("..") else relative
 
 
 def _file_state(path: FsPath) -> str:

@@ -351,6 +351,9 @@ def unknown_database(document: Document) -> Iterator[Finding]:
     "not define. That works only if a group of that name already exists in the Render "
     "workspace (created in the dashboard); otherwise the sync fails.",
     "Define the group under `envVarGroups:`, or make sure it exists in the workspace.",
+    contract_severity=Severity.ERROR,
+    contract_reason="this project's contract declares every group its services read in its "
+    "own blueprint (--generic allows a group made in the dashboard)",
 )
 def unknown_group(document: Document) -> Iterator[Finding]:
     for scope, _, path, ref in _references(document, "fromGroup"):

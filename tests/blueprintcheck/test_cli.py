@@ -165,3 +165,113 @@ def test_several_paths_are_each_checked(capsys):
 
 def test_one_unreadable_path_among_several_exits_2(capsys):
     assert run(capsys, str(ROOT / "render.yaml"), "no/such/render.yaml")[0] == 2
+
+
+# --- --env checks production by default, and says what it checked ---------------------------
+
+
+def clean_environment(monkeypatch) -> None:
+    from remosphere import envspec
+
+    for name in envspec.BY_NAME:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_env_in_an_empty_environment_checks_production_and_says_so(capsys, monkeypatch):
+    clean_environment(monkeypatch)
+    code, out, _ = run(capsys, str(ROOT / "render.yaml"), "--env", "worker")
+    missing = sorted(line.split()[3].rstrip(":") for line in out.splitlines() if " E001 " in line)
+    assert (code, missing, "against production's rules" in out) == (
+        1,
+        sorted(["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SENDGRID_API_KEY",
+                "DEFAULT_FROM_EMAIL", "EMAIL_VERIFICATION_URL", "PASSWORD_RESET_URL"]),
+        True,
+    ), out  # fmt: skip
+
+
+def test_local_checks_the_development_rules_and_says_so(capsys, monkeypatch):
+    clean_environment(monkeypatch)
+    code, out, _ = run(capsys, str(ROOT / "render.yaml"), "--env", "worker", "--local")
+    assert (code, "E001" in out, "against the development rules" in out) == (0, False, True)
+
+
+def test_local_without_env_is_a_usage_error(capsys):
+    assert run(capsys, str(ROOT / "render.yaml"), "--local")[0] == 2
+
+
+def test_production_messages_leave_out_what_only_applies_locally(capsys, monkeypatch):
+    clean_environment(monkeypatch)
+    _, out, _ = run(capsys, str(ROOT / "render.yaml"), "--env", "web")
+    [database] = [line for line in out.splitlines() if "E001 DATABASE_URL" in line]
+    assert ("PostgreSQL connection URL" in database, "locally" in database) == (True, False)
+
+
+def test_env_file_problems_point_at_their_line(capsys, tmp_path):
+    env = tmp_path / "web.env"
+    env.write_text("# the web\nSECRET_KEY=short\nDATABASE_URL=mysql://x/y\n")
+    _, out, _ = run(
+        capsys, str(ROOT / "render.yaml"), "--env", "web", "--env-file", str(env), "--format",
+        "json",
+    )  # fmt: skip
+    found = {
+        p["message"].split(":")[0]: (p["code"], p["file"], p["line"])
+        for p in json.loads(out)["problems"]
+    }
+    assert (found["SECRET_KEY"], found["DATABASE_URL"], found["REDIS_URL"]) == (
+        ("E002", str(env), 2),
+        ("E002", str(env), 3),
+        ("E001", str(env), None),  # missing: the file as a whole
+    )
+
+
+def test_process_environment_problems_name_no_file(capsys, monkeypatch):
+    clean_environment(monkeypatch)
+    _, github, _ = run(capsys, str(ROOT / "render.yaml"), "--env", "web", "--format", "github")
+    _, as_json, _ = run(capsys, str(ROOT / "render.yaml"), "--env", "web", "--format", "json")
+    _, text, _ = run(capsys, str(ROOT / "render.yaml"), "--env", "web")
+    annotations = [line for line in github.splitlines() if line.startswith("::error")]
+    assert (
+        all("file=" not in line for line in annotations),
+        {p["file"] for p in json.loads(as_json)["problems"]},
+        text.splitlines()[0].startswith("(environment): error E001 "),
+        any(line.startswith("::notice") for line in github.splitlines()),
+    ) == (True, {None}, True, True)
+
+
+# --- --repo ----------------------------------------------------------------------------
+
+
+def test_a_copy_elsewhere_finds_its_scripts_with_repo(capsys, tmp_path):
+    copy = tmp_path / "render.yaml"
+    copy.write_text((ROOT / "render.yaml").read_text())
+    _, without, _ = run(capsys, str(copy))
+    with_repo = run(capsys, str(copy), "--repo", str(ROOT))
+    [first] = [line for line in without.splitlines() if " C007 " in line][:1]
+    assert (with_repo[0], "--repo" in first, f"{tmp_path}" in first) == (0, True, True), without
+
+
+def test_repo_that_is_not_a_folder_is_a_usage_error(capsys, tmp_path):
+    code, _, err = run(capsys, str(ROOT / "render.yaml"), "--repo", str(tmp_path / "nowhere"))
+    assert (code, "no such folder" in err) == (2, True)
+
+
+# --- contract mode is stricter about groups ---------------------------------------------
+
+
+def test_an_undefined_group_is_an_error_in_contract_mode_and_a_warning_with_generic(
+    capsys, tmp_path
+):
+    blueprint = tmp_path / "render.yaml"
+    blueprint.write_text(
+        (ROOT / "render.yaml")
+        .read_text()
+        .replace(
+            "      - fromGroup: remosphere-shared\n",
+            "      - fromGroup: remosphere-shared\n      - fromGroup: made-in-the-dashboard\n",
+            1,
+        )
+    )
+    _, contract, _ = run(capsys, str(blueprint), "--repo", str(ROOT))
+    _, generic, _ = run(capsys, str(blueprint), "--generic")
+    said = [line.split()[1] for line in (contract + generic).splitlines() if " R012 " in line]
+    assert said == ["error", "warning"]

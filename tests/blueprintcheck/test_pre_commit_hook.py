@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from tests.blueprintcheck.conftest import FIXTURES, ROOT
+from tests.blueprintcheck.test_pythons import find_python
 
 HOOKS = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
 
@@ -22,8 +23,10 @@ def test_the_hook_runs_the_console_script_the_package_installs():
     import tomllib
 
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    [hook] = HOOKS
-    assert hook["entry"].split()[0] in scripts
+    assert {hook["id"]: hook["entry"].split()[0] in scripts for hook in HOOKS} == {
+        "validate-blueprint": True,
+        "fix-blueprint": True,
+    }
 
 
 def git_repo(directory: Path, *, commit: bool) -> Path:
@@ -52,8 +55,21 @@ def this_repo(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def other_repo(tmp_path_factory, this_repo) -> Path:
-    """A repository with a broken render.yaml that uses this one's hook, as documented."""
+def newer_python(tmp_path_factory) -> tuple[str, Path]:
+    """A Python newer than the application's, as ``pythonX.Y`` in a folder for PATH."""
+    for version in ("3.13", "3.12"):
+        python = find_python(version)
+        if python:
+            folder = tmp_path_factory.mktemp("bin")
+            (folder / f"python{version}").symlink_to(python)
+            return version, folder
+    pytest.skip("neither Python 3.12 nor 3.13 is on this machine")
+
+
+@pytest.fixture(scope="module")
+def other_repo(tmp_path_factory, this_repo, newer_python) -> Path:
+    """A repository with a broken render.yaml that uses this one's hook, as documented,
+    on a Python newer than the application's."""
     repo = tmp_path_factory.mktemp("other-repo")
     shutil.copy(FIXTURES / "R001.yaml", repo / "render.yaml")
     rev = subprocess.run(
@@ -62,15 +78,23 @@ def other_repo(tmp_path_factory, this_repo) -> Path:
         capture_output=True,
         text=True,
     ).stdout.strip()
-    config = {
-        "repos": [{"repo": str(this_repo), "rev": rev, "hooks": [{"id": "validate-blueprint"}]}]
-    }
+    version, _ = newer_python
+    hook = {"id": "validate-blueprint", "language_version": f"python{version}"}
+    config = {"repos": [{"repo": str(this_repo), "rev": rev, "hooks": [hook]}]}
     (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
     return git_repo(repo, commit=False)
 
 
-def test_the_hook_fails_a_broken_blueprint_in_another_repository(other_repo, tmp_path):
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "GITHUB_ACTIONS": ""}
+def test_the_hook_installs_on_a_newer_python_and_fails_a_broken_blueprint(
+    other_repo, newer_python, tmp_path
+):
+    version, folder = newer_python
+    env = {
+        **os.environ,
+        "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}",
+        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
+        "GITHUB_ACTIONS": "",
+    }
     result = subprocess.run(
         [sys.executable, "-m", "pre_commit", "run", "validate-blueprint", "--files", "render.yaml"],
         cwd=other_repo,
@@ -79,4 +103,12 @@ def test_the_hook_fails_a_broken_blueprint_in_another_repository(other_repo, tmp
         text=True,
         timeout=300,
     )
-    assert (result.returncode, "error R001" in result.stdout) == (1, True), result.stdout
+    [hook_python] = (tmp_path / "cache").glob("repo*/py_env-*/bin/python")
+    said = subprocess.run(
+        [str(hook_python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    assert (result.returncode, "error R001" in result.stdout, said) == (1, True, version), (
+        result.stdout
+    )

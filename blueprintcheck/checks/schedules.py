@@ -1,0 +1,28 @@
+"""Cron jobs' schedules (P codes). Source: render.com/docs/cronjobs (a cron expression,
+five fields, in UTC)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from blueprintcheck import cron, model
+from blueprintcheck.loader import Document
+from blueprintcheck.rules import Finding, Severity, rule
+
+
+@rule(
+    "P016",
+    "invalid-cron-schedule",
+    Severity.ERROR,
+    "A cron job's `schedule` is not a five-field cron expression (minute, hour, day of "
+    "month, month, day of week), or a field is out of its range.",
+    'Write five fields, such as `"*/5 * * * *"` (every five minutes) or `"0 3 * * MON"` '
+    "(Mondays at 03:00 UTC); the message names the field at fault.",
+)
+def invalid_cron_schedule(document: Document) -> Iterator[Finding]:
+    for service in model.services(document.data):
+        schedule = service.data.get("schedule")
+        if service.type == "cron" and isinstance(schedule, str):
+            why = cron.reason(schedule)
+            if why:
+                yield Finding((*service.path, "schedule"), f"schedule {schedule!r}: {why}")
