@@ -50,6 +50,17 @@ class Reach:
     redis_error: str | None = None
 
     @cached_property
+    def database_error(self) -> str | None:
+        """Why PostgreSQL cannot be reached (the error's type), or ``None``; tried once, so
+        the checks after the first do not each wait for the pool's timeout again."""
+        try:
+            connection.ensure_connection()
+        except DatabaseError as error:
+            connection.close_if_unusable_or_obsolete()
+            return type(error).__name__
+        return None
+
+    @cached_property
     def redis(self) -> redis.Redis | None:
         if not settings.REDIS_URL:
             return None
@@ -92,9 +103,11 @@ def check_environment(reach: Reach) -> Iterator[Finding]:
 
 
 def check_postgresql(reach: Reach) -> Iterator[Finding]:
+    started = time.perf_counter()
+    if reach.database_error:
+        yield Finding("postgresql", FAIL, f"unreachable ({reach.database_error})", DATABASE_FIX)
+        return
     try:
-        started = time.perf_counter()
-        connection.ensure_connection()
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         took = (time.perf_counter() - started) * 1000
@@ -266,6 +279,9 @@ def check_queue(reach: Reach) -> Iterator[Finding]:
 
 
 def check_outbox(reach: Reach) -> Iterator[Finding]:
+    if reach.database_error:
+        yield Finding("outbox", UNKNOWN, "cannot be read: PostgreSQL is unreachable", DATABASE_FIX)
+        return
     try:
         summary = outbox.summary()
     except DatabaseError as error:
