@@ -171,11 +171,10 @@ class QuietProbes(logging.Filter):
     one every ``WORKER_PROBE_SECONDS``, and saying so would bury the lines that matter."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # Celery logs them with the task's context as the format's arguments; this filter
+        # must run before one that formats the record (remosphere.celery installs it first).
         args = record.args
-        if isinstance(args, dict):
-            return args.get("name") != PROBE_TASK
-        # Already formatted (the redaction filter renders each record before this one).
-        return not str(record.msg).startswith(f"Task {PROBE_TASK}[")
+        return not (isinstance(args, dict) and args.get("name") == PROBE_TASK)
 
 
 def quiet_probes(handlers: list[logging.Handler]) -> None:

@@ -7,9 +7,11 @@ Recording never fails a run: a job that did its work but could not say so is sti
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 import redis
@@ -38,7 +40,8 @@ def record(job: str, *, ok: bool, summary: str, client: redis.Redis | None = Non
         return
     run = Run(job, time.time(), ok, summary[:500])
     try:
-        (client or queues.broker_client()).set(KEY_PREFIX + job, json.dumps(asdict(run)))
+        with _client(client) as redis_client:
+            redis_client.set(KEY_PREFIX + job, json.dumps(asdict(run)))
     except redis.RedisError as error:
         logger.warning("%s: its run was not recorded (%s)", job, type(error).__name__)
 
@@ -48,7 +51,8 @@ def last(job: str, client: redis.Redis | None = None) -> Run | None:
     ``redis.RedisError`` when Redis cannot be read (the caller says so)."""
     if not settings.REDIS_URL:
         return None
-    raw = (client or queues.broker_client()).get(KEY_PREFIX + job)
+    with _client(client) as redis_client:
+        raw = redis_client.get(KEY_PREFIX + job)
     if not raw:
         return None
     try:
@@ -56,3 +60,16 @@ def last(job: str, client: redis.Redis | None = None) -> Run | None:
         return Run(job, float(data["at"]), bool(data["ok"]), str(data.get("summary", "")))
     except (ValueError, KeyError, TypeError):
         return None
+
+
+@contextlib.contextmanager
+def _client(given: redis.Redis | None) -> Iterator[redis.Redis]:
+    """The client given, or one of our own, closed after."""
+    if given is not None:
+        yield given
+        return
+    client = queues.broker_client()
+    try:
+        yield client
+    finally:
+        client.close()

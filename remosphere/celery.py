@@ -30,5 +30,5 @@ signals.before_task_publish.connect(queues.stamp_published_at)
 def _redact_celery_logs(logger: logging.Logger, **_: object) -> None:
     """The worker replaces the root logger's handlers with its own: mask secrets there
     too (remosphere.logredact), and leave out the liveness probes' comings and goings."""
-    quiet_probes(logger.handlers)
+    quiet_probes(logger.handlers)  # first: it reads the record's arguments, unformatted
     logredact.install(logger.handlers)

@@ -5,6 +5,7 @@ project's blueprint and every fixture exactly as the test interpreter does."""
 
 from __future__ import annotations
 
+import functools
 import glob
 import hashlib
 import json
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.blueprintcheck.conftest import FIXTURES, ROOT
+from tests.blueprintcheck.conftest import ROOT
 
 VERSIONS = ["3.10", "3.11", "3.12", "3.13", "3.14"]
 # Kept between runs, like the image test's base (README: clearing the caches).
@@ -94,16 +95,17 @@ def validator_env(python: str, version: str) -> Path:
     return env
 
 
-def judged_here() -> dict:
-    from blueprintcheck import validate
+def judged(python: str) -> dict:
+    ran = subprocess.run([python, "-c", JUDGE, str(ROOT)], capture_output=True, text=True,
+                         timeout=120)  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    return json.loads(ran.stdout)
 
-    files = sorted(FIXTURES.glob("[A-Z][0-9][0-9][0-9].yaml"))
-    result = {}
-    for path in [*files, ROOT / "render.yaml"]:
-        generic = not path.stem.startswith(("C", "render"))
-        problems = validate(path.read_bytes(), file=path.name, repo=ROOT, generic=generic)
-        result[path.name] = [[p.code, p.line, p.severity.value] for p in problems]
-    return result
+
+@functools.cache
+def judged_here() -> dict:
+    """The verdicts of the interpreter running the tests, by the same script."""
+    return judged(sys.executable)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -112,13 +114,7 @@ def test_the_validator_judges_alike_on_python(version):
     if python is None:
         pytest.skip(f"no Python {version} on this machine, and uv could not fetch one")
     env = validator_env(python, version)
-    ran = subprocess.run(
-        [str(env / "bin/python"), "-c", JUDGE, str(ROOT)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert ran.returncode == 0, ran.stderr
+    verdicts = judged(str(env / "bin/python"))
     cli = subprocess.run(
         [str(env / "bin/python"), str(ROOT / "scripts/validate_blueprint.py"), "render.yaml"],
         cwd=ROOT,
@@ -126,7 +122,7 @@ def test_the_validator_judges_alike_on_python(version):
         text=True,
         timeout=60,
     )
-    assert (json.loads(ran.stdout), cli.returncode, cli.stdout.splitlines()[-1:]) == (
+    assert (verdicts, cli.returncode, cli.stdout.splitlines()[-1:]) == (
         judged_here(),
         0,
         ["ok: no problems found"],

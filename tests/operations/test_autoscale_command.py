@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import services
-from tests.support.fake_render import Answer, FakeRender
+from tests.support.fake_render import Answer, FakeRender, autoscaler_env
 from tests.support.processes import with_venv_on_path
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -33,20 +31,12 @@ def render() -> Iterator[FakeRender]:
 
 @pytest.fixture
 def autoscale(render, redis_client):
-    from django.db import connection
-
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "RENDER": "true",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "DATABASE_URL": services.database_url(connection.settings_dict["NAME"]),
-        "REDIS_URL": services.REDIS_URL,
-        "RENDER_API_KEY": KEY,
-        "RENDER_API_URL": render.url,
-        "AUTOSCALE_TARGET_LATENCY_SECONDS": "30",
-        "AUTOSCALE_MAX_INSTANCES": "3",
-        "AUTOSCALE_INSTANCE_RATE": "10",
-    }
+    env = autoscaler_env(
+        render,
+        AUTOSCALE_TARGET_LATENCY_SECONDS="30",
+        AUTOSCALE_MAX_INSTANCES="3",
+        AUTOSCALE_INSTANCE_RATE="10",
+    )
 
     def run(*args: str, **overrides: str) -> subprocess.CompletedProcess:
         return subprocess.run(

@@ -8,7 +8,6 @@ back down after the cool-down, and every email is delivered exactly once."""
 from __future__ import annotations
 
 import itertools
-import secrets
 import subprocess
 import time
 from pathlib import Path
@@ -16,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from authentication.models import Email
-from tests.support import services
-from tests.support.fake_render import FakeRender
+from tests.support.fake_render import FakeRender, autoscaler_env
 from tests.support.fake_sendgrid import Answer
 from tests.support.fleet import Fleet
 from tests.support.http import call
@@ -33,27 +31,19 @@ REGISTRATIONS = 150
 def test_instances_follow_the_backlog_up_and_down_and_every_email_goes_once(
     live_server, fake_sendgrid, worker_env, tmp_path
 ):
-    from django.db import connection
-
     fake_sendgrid.answer_always(Answer(202, delay=0.2))
     # 2 threads an instance at 200 ms: about 10 emails/s each, so the backlog is felt.
     fleet = Fleet({**worker_env, "CELERY_WORKER_CONCURRENCY": "2"}, tmp_path)
     render = FakeRender(KEY, instances=1, on_scale=fleet.scale).start()
     fleet.scale(1)
-    autoscaler_env = with_venv_on_path(
-        {
-            "PATH": "/usr/bin:/bin",
-            "RENDER": "true",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "DATABASE_URL": services.database_url(connection.settings_dict["NAME"]),
-            "REDIS_URL": services.REDIS_URL,
-            "RENDER_API_KEY": KEY,
-            "RENDER_API_URL": render.url,
-            "AUTOSCALE_TARGET_LATENCY_SECONDS": "3",
-            "AUTOSCALE_DOWN_COOLDOWN_SECONDS": "6",
-            "AUTOSCALE_MAX_INSTANCES": "3",
-            "AUTOSCALE_INSTANCE_RATE": "10",
-        }
+    env = with_venv_on_path(
+        autoscaler_env(
+            render,
+            AUTOSCALE_TARGET_LATENCY_SECONDS="3",
+            AUTOSCALE_DOWN_COOLDOWN_SECONDS="6",
+            AUTOSCALE_MAX_INSTANCES="3",
+            AUTOSCALE_INSTANCE_RATE="10",
+        )
     )
     addresses = [f"loop{n}@example.com" for n in range(REGISTRATIONS)]
     runs = []
@@ -66,7 +56,7 @@ def test_instances_follow_the_backlog_up_and_down_and_every_email_goes_once(
             run = subprocess.run(
                 ["docker/autoscale-entrypoint.sh"],
                 cwd=ROOT,
-                env=autoscaler_env,
+                env=env,
                 capture_output=True,
                 text=True,
                 timeout=60,

@@ -11,13 +11,15 @@ scripted (a status, headers, a delay) to cause every failure of the API.
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.local_api import JsonHandler, LocalServer
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class Answer:
     delay: float = 0.0
 
 
-class FakeRender:
+class FakeRender(LocalServer):
     def __init__(
         self,
         api_key: str,
@@ -47,21 +49,15 @@ class FakeRender:
         self.history: list[tuple[float, int]] = [(time.monotonic(), instances)]
         self._script: deque[Answer] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(self._handler())
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        return f"{self.base_url}/v1"
 
     def start(self) -> FakeRender:
-        self._thread.start()
+        super().start()
         return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def answer_next(self, *answers: Answer) -> None:
         with self._lock:
@@ -103,12 +99,10 @@ class FakeRender:
             return Answer(404, {"id": "not_found", "message": "service not found"})
         return Answer(404, {"message": "not found"})
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def _handler(self) -> type[JsonHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(JsonHandler):
             def _serve(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
@@ -130,16 +124,26 @@ class FakeRender:
                 self._serve("POST")
 
             def _reply(self, answer: Answer) -> None:
-                payload = json.dumps(answer.body).encode() if answer.body is not None else b""
-                self.send_response(answer.status)
-                for name, value in answer.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
+                self.reply_json(answer.status, answer.body, answer.headers)
 
         return Handler
+
+
+def autoscaler_env(render: FakeRender, **settings: str) -> dict[str, str]:
+    """The autoscaler cron job's environment as Render gives it (production mode), on the
+    tests' PostgreSQL database and Redis, its API calls going to ``render``; ``settings``
+    (``AUTOSCALE_*``) on top. Call it inside a test that has the database."""
+    from django.db import connection
+
+    from tests.support import services
+
+    return {
+        "PATH": "/usr/bin:/bin",
+        "RENDER": "true",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DATABASE_URL": services.database_url(connection.settings_dict["NAME"]),
+        "REDIS_URL": services.REDIS_URL,
+        "RENDER_API_KEY": render.api_key,
+        "RENDER_API_URL": render.url,
+        **settings,
+    }

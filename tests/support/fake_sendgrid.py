@@ -12,7 +12,8 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.support.local_api import JsonHandler, LocalServer
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Request:
         return next(c["value"] for c in self.body["content"] if c["type"] == "text/html")
 
 
-class FakeSendGrid:
+class FakeSendGrid(LocalServer):
     def __init__(self, api_key: str):
         self.api_key = api_key
         self.requests: list[Request] = []
@@ -56,21 +57,15 @@ class FakeSendGrid:
         # Set by reset(): a request still held (Answer.delay) is let go, and not recorded,
         # so a held request never reaches into the next test.
         self._released = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(self._handler())
 
     @property
     def host(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.base_url
 
     def start(self) -> FakeSendGrid:
-        self._thread.start()
+        super().start()
         return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def reset(self) -> None:
         with self._changed:
@@ -124,12 +119,10 @@ class FakeSendGrid:
             self._changed.notify_all()
             return True
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def _handler(self) -> type[JsonHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as SendGrid's API offers
-
+        class Handler(JsonHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
@@ -156,15 +149,6 @@ class FakeSendGrid:
                     self._reply(answer)
 
             def _reply(self, answer: Answer) -> None:
-                payload = json.dumps(answer.body).encode() if answer.body else b""
-                self.send_response(answer.status)
-                for name, value in answer.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
+                self.reply_json(answer.status, answer.body, answer.headers)
 
         return Handler
