@@ -1,5 +1,7 @@
 """Generated blueprints of any size for the validator benchmark: valid for the validator
-(--generic) and for Render's official schema, so both do their whole job on them."""
+(--generic), before and after it learnt the 2026-10 spec, and for Render's official schema,
+so each does its whole job on them. Services and Key Value take their default plan: a
+legacy name would be a warning now, a 2026 name an error before."""
 
 from __future__ import annotations
 
@@ -25,11 +27,11 @@ def blueprint(services: int) -> str:
                  "fromService": {"type": "web", "name": f"web-{index - 1}", "property": "host"}}
             )  # fmt: skip
         web.append({
-            "type": "web", "name": f"web-{index}", "runtime": "python", "plan": "starter",
+            "type": "web", "name": f"web-{index}", "runtime": "python",
             "region": "frankfurt", "buildCommand": "pip install -r requirements.txt",
             "startCommand": "gunicorn app:app", "healthCheckPath": "/healthz", "envVars": env,
         })  # fmt: skip
-    keyvalue = {"type": "keyvalue", "name": "kv", "plan": "starter", "region": "frankfurt",
+    keyvalue = {"type": "keyvalue", "name": "kv", "region": "frankfurt",
                 "maxmemoryPolicy": "noeviction", "ipAllowList": []}  # fmt: skip
     document = {
         "envVarGroups": [{"name": "shared", "envVars": [{"key": "LOG_LEVEL", "value": "INFO"}]}],

@@ -1,4 +1,5 @@
-"""Compare the validator with Render's official JSON Schema on real-world blueprints.
+"""Compare the validator with Render's official JSON Schema (the copy vendored in
+``blueprintcheck/data/``) on real-world blueprints.
 
 Both judge each file of ``$BLUEPRINT_REFERENCE_DIR/blueprints`` in the strictest
 generic sense (the validator with --generic --strict: any problem fails the file); every
@@ -7,14 +8,13 @@ disagreement gets its reason from the codes involved. docs/VALIDATOR.md shows th
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
 import yaml
 
-from blueprintcheck import validate
+from blueprintcheck import official, validate
 
 # Why the validator fails a file the official schema passes, by the code that fails it.
 REASONS = {
@@ -22,14 +22,14 @@ REASONS = {
     "D003": "`autoDeploy`: Render's docs replace it with `autoDeployTrigger`; the official "
     "schema still accepts it",
     "D004": "old preview settings: the official schema marks them deprecated but accepts them",
+    "D005": "legacy plan names (`starter`...): the official schema still lists them beside the "
+    "2026 names",
     "R003": "`envVarKey` names a variable the target does not declare: a reference, which a "
     "schema cannot check",
     "R011": "`fromDatabase` names a database that is not defined: a reference, which a "
     "schema cannot check",
     "R012": "`fromGroup` names a group the file does not define (it may exist in the "
     "workspace): a reference, which a schema cannot check",
-    "S004": "a `type: web` service without `runtime`: the official schema's `anyOf` accepts "
-    "it as a static site, where Render needs a runtime for a web service",
 }
 
 
@@ -50,15 +50,14 @@ class Verdict:
 
 
 def verdicts(reference: Path) -> list[Verdict]:
-    schema = json.loads((reference / "render-blueprint.schema.json").read_text())
-    official = jsonschema.Draft202012Validator(schema)
+    schema = jsonschema.Draft202012Validator(official.document())
     results = []
     for path in sorted((reference / "blueprints").glob("*.y*ml")):
         raw = path.read_bytes()
         problems = validate(raw, file=path.name, repo=path.parent, generic=True)
         try:
             data = yaml.safe_load(raw)
-            official_ok = not any(official.iter_errors(data))
+            official_ok = not any(schema.iter_errors(data))
         except yaml.YAMLError:
             official_ok = False
         results.append(

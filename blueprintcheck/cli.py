@@ -3,8 +3,13 @@
 Several paths may be given (pre-commit passes every matching file); each is checked on its
 own and its problems are listed together.
 
-Exit status: 0 no errors (warnings allowed unless --strict), 1 problems, 2 usage error or
-unreadable file. Never a traceback.
+On success the text output ends with the plan summary Render's own validator prints (what
+the blueprint would create); ``--format render-json`` answers in the shape of Render's
+validate API, for tools written for it.
+
+Exit status: 0 no errors (warnings allowed unless --strict), 1 problems, 2 usage error,
+unreadable file or an unusable installation (Render's schema missing from the package).
+Never a traceback.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import os
 import sys
 from pathlib import Path
 
-from blueprintcheck import validate
+from blueprintcheck import check, official
 from blueprintcheck.environment import (
     EnvFileError,
     Environment,
@@ -22,7 +27,7 @@ from blueprintcheck.environment import (
     parse_dotenv,
 )
 from blueprintcheck.problems import Problem, Severity, sort_key
-from blueprintcheck.report import FORMATS
+from blueprintcheck.report import FORMATS, Report
 from remosphere import envspec
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -77,7 +82,8 @@ def parser() -> argparse.ArgumentParser:
         "--format",
         choices=sorted(FORMATS),
         default="github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text",
-        help="output format (default: github under GitHub Actions, else text)",
+        help="output format (default: github under GitHub Actions, else text); render-json: "
+        "the shape of Render's validate API",
     )
     p.add_argument("--strict", action="store_true", help="warnings fail too")
     p.add_argument(
@@ -94,7 +100,17 @@ def main(argv: list[str] | None = None) -> int:
         return _usage("--env-file and --local need --env " + "|".join(ROLES))
     if args.repo and not Path(args.repo).is_dir():
         return _usage(f"--repo {args.repo}: no such folder")
+    if args.format == "render-json" and len(args.paths) > 1:
+        return _usage("--format render-json answers for one blueprint, as Render's API does")
+    try:
+        return _check(args)
+    except official.InstallationError as error:
+        return _usage(str(error))
+
+
+def _check(args: argparse.Namespace) -> int:
     problems: list[Problem] = []
+    plans = []
     for path in map(Path, args.paths):
         try:
             text = path.read_bytes()
@@ -104,7 +120,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.fix:
             text = _fix(path, text, display)
         repo = Path(args.repo) if args.repo else path.resolve().parent
-        problems += validate(text, file=display, repo=repo, generic=args.generic)
+        result = check(text, file=display, repo=repo, generic=args.generic)
+        problems += result.problems
+        plan = result.plan()
+        if plan is not None:
+            plans.append(plan)
     notes = []
     if args.env:
         try:
@@ -124,9 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         notes.append(f"checked the {args.env} process's variables in {source} against {mode}")
     failing = [p for p in problems if args.strict or p.severity == Severity.ERROR]
-    ok = not failing
-    print(FORMATS[args.format](problems, ok=ok, notes=notes))
-    return EXIT_OK if ok else EXIT_PROBLEMS
+    report = Report(problems, failing, notes, plans)
+    print(FORMATS[args.format](report))
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 
 def _fix(path: Path, raw: bytes, display: str) -> bytes:
@@ -166,4 +186,7 @@ def run() -> None:
         code = main()
     except KeyboardInterrupt:
         code = 130
+    except BrokenPipeError:  # the reader (head, a pager) stopped reading: not our error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_PROBLEMS
     raise SystemExit(code)

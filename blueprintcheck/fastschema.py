@@ -75,6 +75,9 @@ def _keyword(name: str, value: Any, schema: dict, done: dict) -> Predicate | Non
     if name == "anyOf":
         parts = [compile_(sub) for sub in value]
         return lambda x: any(part(x) for part in parts)
+    if name == "oneOf":
+        parts = [compile_(sub) for sub in value]
+        return lambda x: sum(part(x) for part in parts) == 1
     if name == "not":
         inner = compile_(value)
         return lambda x: not inner(x)

@@ -11,6 +11,7 @@ were. A full re-dump would re-indent and re-wrap what it did not understand.
     previewsEnabled: true / false -> previews: {generation: automatic / off}
     previewsExpireAfterDays: N    -> previews: {expireAfterDays: N}
     a service's pullRequestPreviewsEnabled / previewPlan -> previews: {generation / plan}
+    a legacy plan name (plan, previewPlan, previews.plan) -> its 2026 name (starter -> 0.5c-512mb)
 
 Where the replacement is not certain (``runtime`` set to something else beside ``env``,
 a ``previews`` block already there, a value that is not a boolean), nothing is rewritten
@@ -26,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml as pyyaml
+
+from blueprintcheck import plans
 
 INSTALL_HINT = "--fix needs ruamel.yaml: pip install ruamel.yaml"
 
@@ -135,14 +138,29 @@ class _Rewriter:
             if _is_map(source) and source.get("type") == "redis":
                 self.replace_value(source, "type", "keyvalue")
         is_key_value = service.get("type") in ("keyvalue", "redis")
+        kind = plans.KIND_OF.get(str(service.get("type")))
+        # A service's previewPlan moves into previews (below), renamed there; Key Value keeps it.
+        in_place = [(service, "plan"), (service.get("previews"), "plan")]
+        in_place += [(service, "previewPlan")] if is_key_value else []
+        for mapping, key in in_place:
+            if _is_map(mapping) and key in mapping and self.renamed(kind, mapping[key]):
+                self.replace_value(mapping, key, self.renamed(kind, mapping[key]))
         self.previews_block(
             service,
             {"pullRequestPreviewsEnabled": "generation"}
             | ({} if is_key_value else {"previewPlan": "plan"}),
+            plan_kind=kind,
         )
 
-    def previews_block(self, mapping: Any, moved: dict[str, str]) -> None:
-        """The old keys in ``mapping`` become one ``previews:`` block where the first was."""
+    @staticmethod
+    def renamed(kind: str | None, plan: Any) -> str | None:
+        return plans.replacement(kind, plan) if kind and isinstance(plan, str) else None
+
+    def previews_block(
+        self, mapping: Any, moved: dict[str, str], plan_kind: str | None = None
+    ) -> None:
+        """The old keys in ``mapping`` become one ``previews:`` block where the first was
+        (a legacy plan name moved into it takes its new name)."""
         present = [key for key in moved if key in mapping]
         if not present:
             return
@@ -158,6 +176,8 @@ class _Rewriter:
                     self.skip(mapping, key, "its value is not true or false")
                     return
                 value = "automatic" if value else "off"
+            elif moved[key] == "plan":
+                value = self.renamed(plan_kind, value) or value
             entries.append((moved[key], value))
         first, rest = present[0], present[1:]
         line, column = mapping.lc.key(first)

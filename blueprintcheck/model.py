@@ -17,7 +17,7 @@ DEFAULT_REGION = "oregon"
 
 @dataclass(frozen=True)
 class Resource:
-    kind: str  # "service" | "database" | "group"
+    kind: str  # "service" | "database" | "group" | "build source"
     name: str
     path: Path
     data: dict = field(hash=False, compare=False)
@@ -151,3 +151,18 @@ def value_sources(entry: dict) -> list[str]:
     if entry.get("sync") is False:
         sources.append("sync: false")
     return sources
+
+
+def build_sources(data: dict) -> list[Resource]:
+    """Every build source: the top level's, ``ungrouped``'s and each project's. Their names
+    are unique in the workspace, so a service may use any of them."""
+    containers: list[tuple[Path, Any]] = [((), data), (("ungrouped",), data.get("ungrouped"))]
+    containers += [(("projects", p), project) for p, project in _items(data.get("projects"))]
+    found = []
+    for prefix, container in containers:
+        if isinstance(container, dict):
+            for index, item in _items(container.get("buildSources")):
+                if isinstance(item.get("name"), str):
+                    path = (*prefix, "buildSources", index)
+                    found.append(Resource("build source", item["name"], path, item))
+    return found

@@ -1,14 +1,29 @@
-"""Output formats: pure functions from problems (and notes on what was checked) to text,
-one per format. A problem without a file (the process's environment) is shown as such,
-never as a file that does not exist."""
+"""Output formats: pure functions from a report (the problems, which of them fail, notes on
+what was checked, and the plan of each valid blueprint) to text, one per format. A problem
+without a file (the process's environment) is shown as such, never as a file that does not
+exist."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from blueprintcheck.problems import Problem, Severity, format_path
 from blueprintcheck.rules import RULES
+from blueprintcheck.summary import Plan
+
+
+@dataclass(frozen=True)
+class Report:
+    problems: Sequence[Problem]
+    failing: Sequence[Problem]  # the errors, and the warnings too with --strict
+    notes: Sequence[str] = ()
+    plans: Sequence[Plan] = ()  # what each blueprint would create
+
+    @property
+    def ok(self) -> bool:
+        return not self.failing
 
 
 def _summary(problems: Sequence[Problem]) -> str:
@@ -22,21 +37,25 @@ def _summary(problems: Sequence[Problem]) -> str:
 NO_FILE = "(environment)"
 
 
-def text(problems: Sequence[Problem], *, ok: bool, notes: Sequence[str] = ()) -> str:
+def text(report: Report) -> str:
     lines = []
-    for p in problems:
+    for p in report.problems:
         where = (p.file or NO_FILE) + (f":{p.line}:{p.column}" if p.line else "")
         lines.append(f"{where}: {p.severity.value} {p.code} {p.message}")
-    lines += [f"note: {note}" for note in notes]
-    lines.append(("ok: " if ok else "failed: ") + _summary(problems))
+    if report.ok:
+        for plan in report.plans:  # as Render's CLI: "<file> is valid", then its plan summary
+            lines += [f"{plan.file} is valid", "", "Plan summary:", *plan.lines(), ""]
+    lines += [f"note: {note}" for note in report.notes]
+    lines.append(("ok: " if report.ok else "failed: ") + _summary(report.problems))
     return "\n".join(lines)
 
 
-def as_json(problems: Sequence[Problem], *, ok: bool, notes: Sequence[str] = ()) -> str:
+def as_json(report: Report) -> str:
     return json.dumps(
         {
-            "ok": ok,
-            "notes": list(notes),
+            "ok": report.ok,
+            "notes": list(report.notes),
+            "plans": [{"file": p.file, **p.as_render()} for p in report.plans] if report.ok else [],
             "problems": [
                 {
                     "severity": p.severity.value,
@@ -49,11 +68,36 @@ def as_json(problems: Sequence[Problem], *, ok: bool, notes: Sequence[str] = ())
                     "path": format_path(p.path),
                     "url": RULES[p.code].url if p.code in RULES else None,
                 }
-                for p in problems
+                for p in report.problems
             ],
         },
         indent=2,
     )
+
+
+def render_json(report: Report) -> str:
+    """The shape of Render's validate API (and ``render blueprints validate -o json``):
+    ``{valid, errors: [{error, path, line, column}], plan: {...}}``, with ``errors`` only
+    when invalid and ``plan`` only when valid, as there. Each problem also carries its
+    ``code``; warnings that do not fail the file are listed apart, under ``warnings``."""
+
+    def entry(p: Problem) -> dict:
+        found: dict = {"error": p.message}
+        if p.path:
+            found["path"] = format_path(p.path)
+        if p.line:
+            found.update(line=p.line, column=p.column)
+        return {**found, "code": p.code}
+
+    answer: dict = {"valid": report.ok}
+    if not report.ok:
+        answer["errors"] = [entry(p) for p in report.failing]
+    elif report.plans:
+        answer["plan"] = report.plans[0].as_render()
+    warnings = [entry(p) for p in report.problems if p not in report.failing]
+    if warnings:
+        answer["warnings"] = warnings
+    return json.dumps(answer, indent=2)
 
 
 def _escape(value: str, *, property_: bool = False) -> str:
@@ -63,20 +107,30 @@ def _escape(value: str, *, property_: bool = False) -> str:
     return value
 
 
-def github(problems: Sequence[Problem], *, ok: bool, notes: Sequence[str] = ()) -> str:
+def github(report: Report) -> str:
     """GitHub Actions workflow commands: one annotation per problem, on its file and line
     where it has them (a problem of the process's environment is annotated on the run)."""
     lines = []
-    for p in problems:
+    for p in report.problems:
         level = "error" if p.severity == Severity.ERROR else "warning"
         props = [f"file={_escape(p.file, property_=True)}"] if p.file else []
         if p.file and p.line:
             props += [f"line={p.line}", f"col={p.column}"]
         props.append(f"title={_escape(p.code, property_=True)}")
         lines.append(f"::{level} {','.join(props)}::{_escape(p.message)}")
-    lines += [f"::notice title=validate_blueprint::{_escape(note)}" for note in notes]
-    lines.append(_summary(problems))
+    lines += [f"::notice title=validate_blueprint::{_escape(note)}" for note in report.notes]
+    if report.ok:
+        for plan in report.plans:
+            summary = "; ".join(" ".join(line.split()) for line in plan.lines())
+            where = _escape(plan.file, property_=True)
+            lines.append(f"::notice file={where},title=plan summary::{_escape(summary)}")
+    lines.append(_summary(report.problems))
     return "\n".join(lines)
 
 
-FORMATS: dict[str, Callable[..., str]] = {"text": text, "json": as_json, "github": github}
+FORMATS: dict[str, Callable[[Report], str]] = {
+    "text": text,
+    "json": as_json,
+    "render-json": render_json,
+    "github": github,
+}

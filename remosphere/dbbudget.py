@@ -11,7 +11,9 @@ and never uses more connections than it runs things at once:
 - a cron job run: one (Render runs one at a time per job).
 
 Render Postgres caps connections by the plan's memory (under 8 GB: 100; under 16 GB: 200;
-under 32 GB: 400; else 500; legacy plans 97, 197, 397) and keeps about ten for itself.
+under 32 GB: 400; else 500; legacy plans 97, 197, 397) and keeps about ten for itself. A
+plan's memory is the end of its name: ``basic-256mb``, ``pro-16gb``, and in Render's 2026
+names ``0.1c-256mb``, ``4c-32g``.
 Standard library only: the validator imports it.
 """
 
@@ -31,7 +33,7 @@ LEGACY_LIMITS = {
     "pro max": 397,
     "pro ultra": 397,
 }
-_MEMORY = re.compile(r"-(\d+)(mb|gb)$")
+_MEMORY = re.compile(r"-(\d+)(mb|gb|g)$")
 
 
 def plan_limit(plan: str | None) -> int | None:
@@ -41,15 +43,22 @@ def plan_limit(plan: str | None) -> int | None:
         return LEGACY_LIMITS[plan]
     if plan == "free":
         return 100
-    match = _MEMORY.search(plan)
-    if not match:
+    gigabytes = memory_gb(plan)
+    if gigabytes is None:
         return None
-    size, unit = int(match.group(1)), match.group(2)
-    gigabytes = size / 1024 if unit == "mb" else size
     for below, limit in ((8, 100), (16, 200), (32, 400)):
         if gigabytes < below:
             return limit
     return 500
+
+
+def memory_gb(plan: str) -> float | None:
+    """The memory a plan's name gives (``basic-256mb``: 0.25), ``None`` for a legacy name."""
+    match = _MEMORY.search(plan.strip().lower())
+    if not match:
+        return None
+    size, unit = int(match.group(1)), match.group(2)
+    return size / 1024 if unit == "mb" else float(size)
 
 
 def usable(limit: int) -> int:

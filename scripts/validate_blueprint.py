@@ -2,7 +2,8 @@
 """Validate render.yaml (and optionally an environment) before a deploy.
 
     python scripts/validate_blueprint.py [PATH] [--env web|worker] [--env-file FILE]
-                                         [--format text|json|github] [--strict] [--generic]
+                                         [--format text|json|render-json|github]
+                                         [--strict] [--generic]
 
 A thin wrapper: the logic is the ``blueprintcheck`` package (docs/VALIDATOR.md).
 """

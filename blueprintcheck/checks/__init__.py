@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path as FsPath
 
 from blueprintcheck.checks import (  # noqa: F401 - importing registers the checks
+    broker,
+    build_sources,
     capacity,
     contract,
     deprecations,

@@ -350,32 +350,6 @@ def literal_secret(document: Document, repo: FsPath) -> Iterator[Finding]:
 
 
 @rule(
-    "C006",
-    "broker-evicts",
-    E,
-    "The Key Value the worker uses as its broker may evict keys "
-    "(Render's default policy does), silently dropping queued tasks.",
-    "Set `maxmemoryPolicy: noeviction` on that Key Value.",
-    generic=False,
-)
-def broker_evicts(document: Document, repo: FsPath) -> Iterator[Finding]:
-    found = roles(document)
-    if envspec.WORKER not in found:
-        return
-    scope, worker = found[envspec.WORKER]
-    given = provided(scope, worker).get("REDIS_URL")
-    ref = given.entry.get("fromService") if given else None
-    target = scope.find("service", ref.get("name")) if isinstance(ref, dict) else None
-    if target and target.type == "keyvalue" and target.data.get("maxmemoryPolicy") != "noeviction":
-        policy = target.data.get("maxmemoryPolicy", "not set (Render's default evicts)")
-        yield Finding(
-            (*target.path, "maxmemoryPolicy") if "maxmemoryPolicy" in target.data else target.path,
-            f'Key Value "{target.name}" is the Celery broker; its '
-            f"maxmemoryPolicy is {policy}, which can drop queued tasks",
-        )
-
-
-@rule(
     "C007",
     "missing-script",
     E,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from blueprintcheck import model
+from blueprintcheck import model, plans
 from blueprintcheck.loader import Document
 from blueprintcheck.rules import Finding, Severity, rule
 
@@ -100,3 +100,42 @@ def old_previews(document: Document) -> Iterator[Finding]:
                 "`previewPlan` is deprecated; use `previews.plan`",
                 True,
             )
+
+
+def _plan_fields(resource: model.Resource) -> Iterator[tuple[tuple, object]]:
+    for key in ("plan", "previewPlan"):
+        if key in resource.data:
+            yield (*resource.path, key), resource.data[key]
+    previews = resource.data.get("previews")
+    if isinstance(previews, dict) and "plan" in previews:
+        yield (*resource.path, "previews", "plan"), previews["plan"]
+
+
+@rule(
+    "D005",
+    "legacy-plan-name",
+    W,
+    "A legacy instance type (`starter`, `standard`, `pro`, `pro plus`, `pro max`, "
+    "`pro ultra`). Render renamed its compute plans in 2026 after what they are "
+    "(`0.5c-512mb`, `1c-2g`...; Key Value by memory: `256mb`, `1g`...); the old names still "
+    "sync. PostgreSQL's legacy types have no one-to-one successor.",
+    "Write the new name the message gives (`--fix` does it); for PostgreSQL, choose a "
+    "current plan (`basic-*`, `pro-*`, `accelerated-*`, or `0.1c-256mb` and up).",
+)
+def legacy_plan_name(document: Document) -> Iterator[Finding]:
+    for _, resource in model.all_resources(document.data):
+        kind = plans.KIND_OF.get(resource.type)
+        if kind is None:
+            continue
+        for path, plan in _plan_fields(resource):
+            if not isinstance(plan, str) or not plans.is_legacy(kind, plan):
+                continue
+            new = plans.replacement(kind, plan)
+            if new:
+                message = f'"{plan}" is a legacy plan name; Render now calls it "{new}"'
+            else:
+                message = (
+                    f'"{plan}" is a legacy PostgreSQL instance type; choose a current plan '
+                    "(basic-*, pro-*, accelerated-*, or 0.1c-256mb and up)"
+                )
+            yield Finding(path, message)

@@ -12,7 +12,9 @@ from blueprintcheck.rules import Finding, Severity, rule
 E, W = Severity.ERROR, Severity.WARNING
 SHUTDOWN_DELAY_RANGE = (1, 300)
 FREE_PLAN_TYPES = {"web", "keyvalue", "postgres"}
-PRIVATE_PROPERTIES = {"host", "port", "hostport", "connectionString"}
+# A cron job's plan list has no `free`: the schema says so (S003), with the list it takes.
+SCHEMA_SAYS_FREE = {"cron"}
+PRIVATE_PROPERTIES = {"host", "port", "hostport", "connectionString", "connectionPoolString"}
 
 
 def _services(document: Document) -> Iterator[model.Resource]:
@@ -143,7 +145,7 @@ def free_plan_not_allowed(document: Document) -> Iterator[Finding]:
         if (
             resource.plan == "free"
             and resource.kind != "group"
-            and resource.type not in FREE_PLAN_TYPES
+            and resource.type not in FREE_PLAN_TYPES | SCHEMA_SAYS_FREE
         ):
             yield Finding(
                 (*resource.path, "plan"),

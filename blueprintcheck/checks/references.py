@@ -6,22 +6,36 @@ import difflib
 from collections import Counter
 from collections.abc import Iterator
 
-from blueprintcheck import model
+from blueprintcheck import model, official
 from blueprintcheck.loader import Document
 from blueprintcheck.rules import Finding, Severity, rule
 
 E, W = Severity.ERROR, Severity.WARNING
 
-# What ``property`` may name, by the referenced resource's type (Render's Blueprint spec).
+# What ``property`` may name, by the referenced service's type (Render's Blueprint spec):
+# a service that listens offers its address on the private network, Key Value also its
+# URL, and every service its slug. The names themselves are the official schema's
+# (``serviceEnvVarProperty``); a property it adds fails a test until it is placed here.
+LISTENING = {"host", "port", "hostport"}
 SERVICE_PROPERTIES = {
-    "web": {"host", "port", "hostport"},
-    "pserv": {"host", "port", "hostport"},
-    "keyvalue": {"host", "port", "hostport", "connectionString"},
-    "worker": set(),
-    "cron": set(),
-    "static": set(),
+    "web": LISTENING,
+    "pserv": LISTENING,
+    "keyvalue": {*LISTENING, "connectionString"},
 }
-DATABASE_PROPERTIES = {"host", "port", "database", "user", "password", "connectionString"}
+EVERY_SERVICE = {"slug"}
+POOLED = "connectionPoolString"  # only a database with `connectionPool: pgbouncer` has one
+
+
+def service_properties(service_type: str) -> set[str]:
+    offered = SERVICE_PROPERTIES.get(service_type, set()) | EVERY_SERVICE
+    return offered & set(official.enum("serviceEnvVarProperty"))
+
+
+def database_properties(database: model.Resource | None) -> set[str]:
+    offered = set(official.enum("databaseEnvVarProperty"))
+    if database is not None and database.data.get("connectionPool") != "pgbouncer":
+        offered.discard(POOLED)
+    return offered
 
 
 def _references(
@@ -159,8 +173,8 @@ def declared_keys(scope: model.Scope, service: model.Resource) -> set[str]:
     "`property` is not one the referenced resource offers "
     "(or a `fromService` has neither `property` nor `envVarKey`).",
     "Use a property listed in the message: services offer host, port, hostport (Key Value "
-    "also connectionString); databases host, port, database, user, password, "
-    "connectionString.",
+    "also connectionString) and slug; databases host, port, database, user, password, "
+    "connectionString, and connectionPoolString when they have `connectionPool: pgbouncer`.",
 )
 def invalid_property(document: Document) -> Iterator[Finding]:
     for scope, _, path, ref in _references(document, "fromService"):
@@ -169,23 +183,37 @@ def invalid_property(document: Document) -> Iterator[Finding]:
             yield Finding(path, "fromService needs exactly one of `property` and `envVarKey`")
             continue
         target = scope.find("service", ref["name"])
-        if target and has_property:
-            allowed = SERVICE_PROPERTIES.get(target.type, set())
+        if has_property and (target or not _known(ref["property"], "serviceEnvVarProperty")):
+            allowed = service_properties(target.type) if target else set()
             if not isinstance(ref["property"], str) or ref["property"] not in allowed:
-                offered = ", ".join(sorted(allowed)) or "none (use envVarKey)"
+                what = f"a {target.type} service" if target else "a service"
+                offered = ", ".join(sorted(allowed or official.enum("serviceEnvVarProperty")))
                 yield Finding(
                     (*path, "property"),
-                    f"a {target.type} service has no property "
-                    f'"{ref["property"]}"; it offers: {offered}',
+                    f'{what} has no property "{ref["property"]}"; it offers: {offered}',
                 )
-    for _, _, path, ref in _references(document, "fromDatabase"):
+    for scope, _, path, ref in _references(document, "fromDatabase"):
         prop = ref.get("property")
-        if "property" in ref and (not isinstance(prop, str) or prop not in DATABASE_PROPERTIES):
+        if "property" not in ref:
+            continue
+        database = scope.find("database", ref["name"])
+        allowed = database_properties(database)
+        if prop == POOLED and database is not None and prop not in allowed:
+            yield Finding(
+                (*path, "property"),
+                f'database "{database.name}" has no connection pool, so no {POOLED}: add '
+                "`connectionPool: pgbouncer` to it, or use connectionString",
+            )
+        elif not isinstance(prop, str) or prop not in allowed:
             yield Finding(
                 (*path, "property"),
                 f'a database has no property "{ref["property"]}"'
-                f"; it offers: {', '.join(sorted(DATABASE_PROPERTIES))}",
+                f"; it offers: {', '.join(sorted(allowed))}",
             )
+
+
+def _known(value: object, definition: str) -> bool:
+    return isinstance(value, str) and value in official.enum(definition)
 
 
 @rule(
@@ -209,7 +237,8 @@ def type_mismatch(document: Document) -> Iterator[Finding]:
     "R006",
     "duplicate-name",
     E,
-    "Two resources of one kind share a name in one scope.",
+    "Two resources of one kind share a name in one scope (or two build sources share a "
+    "name anywhere: their names are unique in the workspace).",
     "Rename one: names must be unique.",
 )
 def duplicate_name(document: Document) -> Iterator[Finding]:
@@ -227,6 +256,15 @@ def duplicate_name(document: Document) -> Iterator[Finding]:
                         f'{kind} name "{resource.name}" is already used in {scope.label}',
                     )
                 seen.setdefault(resource.name, resource)
+    first: dict[str, model.Resource] = {}
+    for source in model.build_sources(document.data):
+        if source.name in first:
+            yield Finding(
+                (*source.path, "name"),
+                f'build source name "{source.name}" is already used (names are unique in the '
+                "workspace)",
+            )
+        first.setdefault(source.name, source)
 
 
 @rule(

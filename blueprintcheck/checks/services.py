@@ -1,16 +1,22 @@
 """What one service's kind allows (P codes): an image or a build, a health check path, the
-fields only static sites take, their routes.
+fields only static sites take, their routes, a workflow's build, maintenance mode and the
+onrender.com subdomain.
 
 Sources: render.com/docs/blueprint-spec (service fields, static site fields),
 render.com/docs/deploying-an-image, render.com/docs/health-checks,
-render.com/docs/redirects-rewrites.
+render.com/docs/redirects-rewrites, render.com/docs/workflows (a workflow service is built
+from its repository with a build command, then its start command runs the task runner),
+render.com/docs/maintenance-mode (web services on a paid instance type), and the official
+schema's ``maintenanceMode`` ("requires a paid web service instance"; ``uri``: an absolute
+URL) and ``renderSubdomainPolicy`` ("only applies to web services and static sites").
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
-from blueprintcheck import model
+from blueprintcheck import model, plans
 from blueprintcheck.loader import Document
 from blueprintcheck.rules import Finding, Severity, rule
 from blueprintcheck.schema import STATIC_SITE_FIELDS
@@ -133,3 +139,96 @@ def duplicate_route(document: Document) -> Iterator[Finding]:
                 )
             else:
                 first[source] = index
+
+
+@rule(
+    "P018",
+    "workflow-without-build-command",
+    E,
+    "A workflow (`type: workflow`) has no `buildCommand`. A workflow runs on a native runtime "
+    "(node or python) and is built from its repository like any native service: without a "
+    "build command nothing installs its dependencies, and Render refuses it.",
+    "Add the command that installs the workflow's dependencies, such as "
+    "`pip install -r requirements.txt` or `npm ci`.",
+)
+def workflow_without_build_command(document: Document) -> Iterator[Finding]:
+    for service in model.services(document.data):
+        if service.type == "workflow" and "buildCommand" not in service.data:
+            yield Finding(
+                service.path,
+                f'workflow "{service.name}" has no buildCommand; add the command that installs '
+                "its dependencies (pip install -r requirements.txt, npm ci...)",
+            )
+
+
+@rule(
+    "P021",
+    "maintenance-mode",
+    E,
+    "`maintenanceMode` on a service that is not a web service, or on a free web service "
+    "(Render serves a maintenance page for paid web services only), or a `uri` that is not "
+    "an absolute http(s) URL.",
+    "Keep `maintenanceMode` on a paid web service; give `uri` as https://... or leave it out "
+    "for Render's own page.",
+)
+def maintenance_mode(document: Document) -> Iterator[Finding]:
+    for service in model.services(document.data):
+        mode = service.data.get("maintenanceMode")
+        if mode is None:
+            continue
+        path = (*service.path, "maintenanceMode")
+        if service.type != "web":
+            yield Finding(
+                path,
+                f'maintenanceMode applies to web services; "{service.name}" is a '
+                f"{service.type} service",
+                True,
+            )
+        elif service.plan == plans.FREE:
+            yield Finding(
+                path,
+                f'"{service.name}" is on the free plan; maintenance mode needs a paid '
+                "instance type",
+                True,
+            )
+        uri = mode.get("uri") if isinstance(mode, dict) else None
+        if isinstance(uri, str):
+            parts = urlsplit(uri)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                yield Finding(
+                    (*path, "uri"),
+                    f'maintenanceMode.uri "{uri}" must be an absolute URL (https://...)',
+                )
+
+
+@rule(
+    "P022",
+    "render-subdomain-policy",
+    E,
+    "`renderSubdomainPolicy: disabled` on a service with no custom domain (`domain`, "
+    "`domains`): nothing could reach it. On a worker or private service it does nothing "
+    "(a warning): only web services and static sites have an onrender.com subdomain.",
+    "Add the custom domain the service is reached at, or keep the subdomain enabled.",
+)
+def render_subdomain_policy(document: Document) -> Iterator[Finding]:
+    for service in model.services(document.data):
+        policy = service.data.get("renderSubdomainPolicy")
+        if policy is None:
+            continue
+        path = (*service.path, "renderSubdomainPolicy")
+        if service.type not in ("web", "static"):
+            yield Finding(
+                path,
+                f'"{service.name}" is a {service.type} service, which has no onrender.com '
+                "subdomain: renderSubdomainPolicy does nothing here",
+                True,
+                Severity.WARNING,
+            )
+        elif policy == "disabled" and not (
+            service.data.get("domain") or service.data.get("domains")
+        ):
+            yield Finding(
+                path,
+                f'"{service.name}" disables its onrender.com subdomain and has no custom domain: '
+                "nothing could reach it",
+            )

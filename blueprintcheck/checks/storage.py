@@ -15,13 +15,22 @@ from collections.abc import Iterator
 from blueprintcheck import model
 from blueprintcheck.loader import Document
 from blueprintcheck.rules import Finding, Severity, rule
+from remosphere import dbbudget
 
 E = Severity.ERROR
 MAX_READ_REPLICAS = 5
 READ_REPLICA_MIN_DISK_GB = 10
-# Database instance types too small for read replicas: below Basic-1gb, and below
-# Standard among the legacy types.
-NO_READ_REPLICA_PLANS = {"free", "basic-256mb", "starter"}
+# Read replicas need 1 GB of memory or more (Basic-1gb and up); among the legacy types,
+# Standard and up.
+READ_REPLICA_MIN_MEMORY_GB = 1
+LEGACY_TOO_SMALL = {"free", "starter"}
+
+
+def too_small_for_replicas(plan: str | None) -> bool:
+    if plan is None:
+        return False
+    memory = dbbudget.memory_gb(plan)
+    return plan in LEGACY_TOO_SMALL or (memory is not None and memory < READ_REPLICA_MIN_MEMORY_GB)
 
 
 def _is_int(value: object) -> bool:
@@ -97,7 +106,7 @@ def read_replica_requirements(document: Document) -> Iterator[Finding]:
         if not isinstance(replicas, list) or not replicas:
             continue
         path = (*database.path, "readReplicas")
-        if database.plan in NO_READ_REPLICA_PLANS:
+        if too_small_for_replicas(database.plan):
             yield Finding(
                 path,
                 f'database "{database.name}" is on plan {database.plan}; read replicas need '

@@ -11,9 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from blueprintcheck.fastschema import compile_schema
-from blueprintcheck.schema import SCHEMA, validator
+from blueprintcheck.schema import schema, validator
 from tests.blueprintcheck.conftest import FIXTURES, ROOT
 
+SCHEMA = schema()
 FAST = compile_schema(SCHEMA)
 
 
@@ -75,8 +76,16 @@ SAMPLES = [
 ]
 
 
+# Blueprints of the 2026-10 spec: build sources (oneOf), build filters (anyOf), workflows.
+CURRENT = parsed(sorted((FIXTURES.parent / "current").glob("*.yaml")))
+
+
 def test_it_agrees_on_every_fixture_and_this_project_s_blueprint():
     assert [FAST(d) for d in SAMPLES] == [jsonschema_says_valid(d) for d in SAMPLES]
+
+
+def test_it_agrees_on_every_blueprint_of_the_current_spec():
+    assert [FAST(d) for d in CURRENT] == [jsonschema_says_valid(d) for d in CURRENT]
 
 
 def test_it_agrees_on_every_real_world_blueprint(reference_dir):

@@ -18,6 +18,10 @@ from remosphere import dbbudget
         ("pro-16gb", 400),
         ("accelerated-32gb", 500),
         ("pro-512gb", 500),
+        ("0.1c-256mb", 100),  # Render's 2026 names: the memory after the CPUs
+        ("2c-8g", 200),
+        ("4c-16g", 400),
+        ("128c-1024g", 500),
         ("starter", 97),  # legacy
         ("pro plus", 197),
         ("no-such-plan", None),
