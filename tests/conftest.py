@@ -39,6 +39,33 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.INSTALLED_APPS  # noqa: B018 - loads settings now, from this environment
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than the cores, at most eight. Most tests wait on real
+    processes (a worker, Gunicorn, SendGrid's latency), so a third worker finds idle CPU
+    on two cores; each worker needs a Redis database of its own (15 are free)."""
+    return min((os.cpu_count() or 1) + 1, 8)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under pytest-xdist, the workers start from this process's environment. With
+    DJANGO_SETTINGS_MODULE in it, pytest-django would load the settings in each worker
+    before the worker's pytest_configure points REDIS_URL at its own Redis database."""
+    if not hasattr(session.config, "workerinput"):
+        os.environ.pop("DJANGO_SETTINGS_MODULE", None)
+
+
+PROCESS_FIXTURES = {"start_worker", "start_web"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that starts a real worker or web is an integration test, marked or not, so
+    ``-m "not integration"`` leaves out every one of them."""
+    for item in items:
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings) -> None:
     """PBKDF2 at one iteration in this process: what a test checks is which password is

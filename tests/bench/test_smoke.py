@@ -10,7 +10,8 @@ import pytest
 
 from bench import run
 
-pytestmark = pytest.mark.integration
+# One xdist worker runs this module: one smoke run serves all its tests.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("bench")]
 
 EXPECTED_KEYS = {
     "validator",

@@ -17,7 +17,12 @@ import pytest
 
 from tests.support.http import call
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+# One xdist worker runs this module: one browser serves all its tests.
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("browser"),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"

@@ -21,7 +21,12 @@ from tests.support.fake_sendgrid import Answer
 from tests.support.http import call
 from tests.support.processes import free_port
 
-pytestmark = [pytest.mark.image, pytest.mark.django_db(transaction=True)]
+# One xdist worker runs this module: the image is built once, for all its tests.
+pytestmark = [
+    pytest.mark.image,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("image"),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_UID = 10001

@@ -22,10 +22,12 @@ from django.utils import timezone
 from authentication.models import Email
 from authentication.tasks import send_email
 from tests.conftest import SENDGRID_TEST_KEY
+from tests.support import services
 from tests.support.fake_sendgrid import Answer
 from tests.support.http import call
 from tests.support.processes import with_venv_on_path
 from tests.support.redis_server import RedisServer
+from tests.support.settle import logged, settled
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -136,7 +138,7 @@ def test_worker_killed_mid_send_is_replaced_and_the_email_sent_once(
     email_id = Email.objects.get(address="killed@example.com").pk
     send_email.delay(email_id)
     sweep(worker_env)  # and the sweep runs again: the row is sent, nothing more goes out
-    time.sleep(2)
+    settled(services.REDIS_URL, abandoned=1)  # the killed worker's message stays held
 
     assert (status_of("killed@example.com"), fake_sendgrid.arrivals) == (Status.SENT, 2)
 
@@ -208,7 +210,9 @@ def test_a_worker_holding_tasks_survives_redis_going_away_and_consumes_after_it_
             publish(_reset_email(address))
     fake_sendgrid.wait_for_arrival(len(addresses))
     private_redis.stop()
-    time.sleep(5)  # the sends end, their acknowledgements fail, the worker retries Redis
+    # The sends end and are recorded in PostgreSQL; the worker keeps trying Redis.
+    eventually(lambda: all(status_of(a) == Status.SENT for a in addresses))
+    logged(worker.log_path, "consumer: Cannot connect to")
     alive_while_down = worker.process.poll() is None
     private_redis.start()
     with _broker(private_redis.url) as publish:
@@ -267,7 +271,7 @@ def test_a_sendgrid_refusal_marks_the_email_failed_without_retrying(
     start_worker()
     ask(live_server.url, "refused@example.com")
     eventually(lambda: status_of("refused@example.com") == Status.FAILED)
-    time.sleep(2)  # time for a retry that must not come
+    settled(services.REDIS_URL)  # a retry would be waiting in the broker now
     email = Email.objects.get(address="refused@example.com")
     assert (email.status, email.last_error, fake_sendgrid.arrivals) == (
         Status.FAILED,
@@ -322,10 +326,10 @@ def test_the_api_answers_503_not_500_while_postgres_is_unreachable(
 def test_worker_retries_while_postgres_is_unreachable_and_sends_when_it_returns(
     ask, live_server, fake_sendgrid, start_worker, worker_env, database_proxy
 ):
-    start_worker(DATABASE_URL=through(database_proxy, worker_env["DATABASE_URL"]))
+    worker = start_worker(DATABASE_URL=through(database_proxy, worker_env["DATABASE_URL"]))
     database_proxy.cut()  # the worker's way to PostgreSQL; the web's (live_server) stays up
     ask(live_server.url, "dbdown@example.com")  # enqueued on commit
-    time.sleep(3)  # the worker takes the task, fails to reach the database, waits to retry
+    logged(worker.log_path, "database unreachable")  # it took the task, and waits to retry
     sent_while_down = fake_sendgrid.arrivals
     database_proxy.restore()
     [request] = fake_sendgrid.wait_for(1, timeout=60)
@@ -338,19 +342,19 @@ def test_worker_retries_while_postgres_is_unreachable_and_sends_when_it_returns(
 def test_a_postgres_blip_right_after_sendgrid_accepts_never_sends_it_twice(
     ask, live_server, fake_sendgrid, start_worker, worker_env, database_proxy
 ):
-    """SendGrid accepts; marking the row sent then finds PostgreSQL gone for six seconds.
-    The write is retried, not the send: one email, the row sent, a sweep sends nothing."""
+    """SendGrid accepts; marking the row sent then finds PostgreSQL gone. The write is
+    retried, not the send: one email, the row sent, a sweep sends nothing."""
     fake_sendgrid.answer_next(Answer(202, delay=1))
-    start_worker(DATABASE_URL=through(database_proxy, worker_env["DATABASE_URL"]))
+    worker = start_worker(DATABASE_URL=through(database_proxy, worker_env["DATABASE_URL"]))
     ask(live_server.url, "blip@example.com")
     fake_sendgrid.wait_for_arrival(1)
     database_proxy.cut()  # while SendGrid is still answering
     fake_sendgrid.wait_for(1)
-    time.sleep(5)
+    logged(worker.log_path, "did not take the record")  # the record failed, and is retried
     database_proxy.restore()
     eventually(lambda: status_of("blip@example.com") == Status.SENT)
     sweep(worker_env)
-    time.sleep(3)  # a second send would arrive now
+    settled(services.REDIS_URL)  # a second send would be on its way now
 
     assert (status_of("blip@example.com"), fake_sendgrid.arrivals) == (Status.SENT, 1)
 
@@ -366,7 +370,8 @@ def test_a_worker_killed_while_postgres_is_down_after_sendgrid_accepted_sends_no
     fake_sendgrid.wait_for_arrival(1)
     database_proxy.cut()
     fake_sendgrid.wait_for(1)
-    time.sleep(2)  # the worker records the acceptance in Redis and retries the write
+    # The record fails; the worker keeps the acceptance in Redis and retries the record.
+    logged(doomed.log_path, "did not take the record")
     doomed.kill()
     database_proxy.restore()
     Email.objects.filter(address="dead@example.com").update(
@@ -375,7 +380,7 @@ def test_a_worker_killed_while_postgres_is_down_after_sendgrid_accepted_sends_no
     start_worker()
     sweep(worker_env)
     eventually(lambda: status_of("dead@example.com") == Status.SENT)
-    time.sleep(2)
+    settled(services.REDIS_URL, abandoned=1)  # the killed worker's message stays held
 
     assert (status_of("dead@example.com"), fake_sendgrid.arrivals) == (Status.SENT, 1)
 
@@ -414,7 +419,7 @@ def test_a_burst_on_two_workers_sends_each_email_exactly_once(
     for address in addresses:
         ask(live_server.url, address)
     fake_sendgrid.wait_for(len(addresses), timeout=120)
-    time.sleep(2)  # a duplicate would arrive now
+    settled(services.REDIS_URL)  # a duplicate would be on its way now
     sent = sorted(r.to for r in fake_sendgrid.requests)
     assert (sent, set(Email.objects.values_list("status", flat=True))) == (
         sorted(addresses),

@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 
 from authentication.models import Email
+from tests.support import services
 from tests.support.fake_render import FakeRender, autoscaler_env
 from tests.support.fake_sendgrid import Answer
 from tests.support.fleet import Fleet
 from tests.support.http import call
 from tests.support.processes import with_venv_on_path
+from tests.support.settle import settled
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -67,7 +69,7 @@ def test_instances_follow_the_backlog_up_and_down_and_every_email_goes_once(
             if delivered and render.instances == 1 and max(render.scale_calls, default=1) > 1:
                 break
             time.sleep(1)
-        time.sleep(2)  # a duplicate would arrive now
+        settled(services.REDIS_URL)  # a duplicate would be on its way now
     finally:
         fleet.close()
         render.stop()

@@ -68,7 +68,10 @@ def test_metrics_are_off_until_a_token_is_set(client, settings):
 
 
 @pytest.mark.parametrize(
-    "authorization", [None, "Bearer wrong-token", f"Token {TOKEN}", f"Basic {TOKEN}", "Bearer"]
+    "authorization",
+    [None, "Bearer wrong-token", f"Token {TOKEN}", f"Basic {TOKEN}", "Bearer"],
+    # Named, not shown: the token is random, and xdist's workers must collect the same ids.
+    ids=["none", "wrong-token", "token-scheme", "basic-scheme", "bearer-alone"],
 )
 def test_without_the_bearer_token_it_asks_for_one(client, settings, authorization):
     settings.METRICS_TOKEN = TOKEN
