@@ -25,8 +25,8 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from authentication import messages
-from authentication.models import Email, User
+from authentication import messages, suppressions
+from authentication.models import Email, Suppression, User
 from remosphere import db, mailer, timeouts
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,8 @@ PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 
 class Delivery:
     """What one delivery attempt came to; ``retry_in`` set means "try again then"."""
 
-    outcome: str  # sent | nothing-to-send | busy | retry | failed | skipped | recording
+    # sent | nothing-to-send | busy | retry | failed | skipped | suppressed | recording
+    outcome: str
     retry_in: float | None = None
     kind: str = ""
 
@@ -119,9 +120,12 @@ def email_deliver(*, email_id: int) -> Delivery:
     claimed = _claim(email_id, now)
     if claimed is None:
         return _why_not_claimed(email_id, now)
-    email, user = claimed
+    email, user, suppressed = claimed
     if email.attempts > 1 and _accepted_earlier(email):
         return Delivery("sent", kind=email.kind)
+    if suppressed is not None:  # it bounced, was dropped or reported spam: never again
+        _release(email, status=Status.SUPPRESSED, last_error=suppressions.described(*suppressed))
+        return Delivery("suppressed", kind=email.kind)
     if user is None:
         _release(email, status=Status.SKIPPED, last_error="nobody to send it to")
         return Delivery("skipped", kind=email.kind)
@@ -134,8 +138,13 @@ def email_deliver(*, email_id: int) -> Delivery:
     # No connection is held while waiting on SendGrid: the worker's threads share a few.
     db.give_back_connection()
     try:
-        mailer.send_email(
-            to=email.address, subject=message.subject, text=message.text, html=message.html
+        message_id = mailer.send_email(
+            to=email.address,
+            subject=message.subject,
+            text=message.text,
+            html=message.html,
+            email_id=email.pk,
+            category=email.kind,
         )
     except mailer.TransientEmailError as error:
         return _after_transient_failure(email, error)
@@ -143,10 +152,10 @@ def email_deliver(*, email_id: int) -> Delivery:
         _release(email, status=Status.FAILED, last_error=str(error), failed_at=timezone.now())
         logger.error("%s email %s refused: %s", email.kind, email_id, error)
         return Delivery("failed", kind=email.kind)
-    return _record_sent(email)
+    return _record_sent(email, message_id or "")
 
 
-def _record_sent(email: Email) -> Delivery:
+def _record_sent(email: Email, message_id: str) -> Delivery:
     """Mark the row ``sent`` now that SendGrid accepted the email. Nothing may send it
     again, so the acceptance is first noted in Redis (for a little longer than the claim),
     where a later attempt on the row (a retry, the sweep) looks before it sends; then the
@@ -157,7 +166,9 @@ def _record_sent(email: Email) -> Delivery:
     wait = 0.25
     while True:
         try:
-            recorded = _release(email, status=Status.SENT, sent_at=sent_at, last_error="")
+            recorded = _release(
+                email, status=Status.SENT, sent_at=sent_at, last_error="", message_id=message_id
+            )
             break
         except DatabaseError as error:
             db.discard_connection()
@@ -229,10 +240,13 @@ def _accepted_earlier(email: Email) -> bool:
     return True
 
 
-def _claim(email_id: int, now: datetime) -> tuple[Email, User | None] | None:
+def _claim(
+    email_id: int, now: datetime
+) -> tuple[Email, User | None, tuple[str, str] | None] | None:
     """Claim the row if it is due (pending and due, or claimed by a worker whose lease
-    has run out) and find who it is for. One ``UPDATE ... RETURNING``, so two workers can
-    never both win it; on PostgreSQL the recipient comes in the same round trip."""
+    has run out), find who it is for and whether the address is suppressed (its reason
+    and detail). One ``UPDATE ... RETURNING``, so two workers can never both win it; on
+    PostgreSQL the recipient and the suppression come in the same round trip."""
     until = now + timedelta(seconds=timeouts.lease(settings.SENDGRID_TIMEOUT))
     claim = (
         f"UPDATE {Email._meta.db_table} "  # the model's own table  # noqa: S608  # nosec B608
@@ -250,8 +264,11 @@ def _claim(email_id: int, now: datetime) -> tuple[Email, User | None] | None:
     if postgres:
         claim = (
             f"WITH claimed AS ({claim}) SELECT claimed.kind, claimed.address, "  # noqa: S608  # nosec B608
-            f"claimed.attempts, {', '.join(f'u.{c}' for c in columns)} FROM claimed "
-            f"LEFT JOIN {User._meta.db_table} u ON u.email = claimed.address AND u.is_active"
+            f"claimed.attempts, s.reason, s.detail, {', '.join(f'u.{c}' for c in columns)} "
+            f"FROM claimed LEFT JOIN {User._meta.db_table} u "
+            "ON u.email = claimed.address AND u.is_active "
+            f"LEFT JOIN {Suppression._meta.db_table} s "
+            "ON s.address = claimed.address AND s.lifted_at IS NULL"
         )
     with connection.cursor() as cursor:
         cursor.execute(claim, params)
@@ -268,12 +285,16 @@ def _claim(email_id: int, now: datetime) -> tuple[Email, User | None] | None:
         claimed_until=until,
     )
     if not postgres:
-        return email, messages.recipient(kind, address)
+        found = suppressions.suppression_of(address)
+        suppressed = (found.reason, found.detail) if found else None
+        return email, messages.recipient(kind, address), suppressed
+    (reason, detail), account = account[:2], account[2:]
     user = None
     if account[0] is not None:
         names = [f.attname for f in User._meta.concrete_fields]
         user = User.from_db(connection.alias, names, list(account))
-    return email, user if user is not None and messages.wanted(kind, user) else None
+    wanted = user if user is not None and messages.wanted(kind, user) else None
+    return email, wanted, (reason, detail) if reason is not None else None
 
 
 def emails_sweep(*, stale_after: int) -> int:

@@ -99,7 +99,12 @@ class Email(models.Model):
     not an account: a request for an address with no account writes the same row, and the
     worker finds nobody to send it to (``skipped``), so the request's timing tells nothing.
     A task claims the row (``sending`` until ``claimed_until``) before calling SendGrid, so
-    two tasks for one row never both send; ``sent``, ``failed`` and ``skipped`` are final.
+    two tasks for one row never both send; ``sent``, ``failed``, ``skipped`` and
+    ``suppressed`` are final.
+
+    What became of a sent email is SendGrid's to tell, later, through its Event Webhook
+    (``authentication.delivery_events``): ``outcome`` records it, found by ``message_id``
+    (SendGrid's ``X-Message-Id``) and the row's id, which every send carries.
     """
 
     class Kind(models.TextChoices):
@@ -113,6 +118,18 @@ class Email(models.Model):
         SENT = "sent"
         FAILED = "failed"  # SendGrid refused it, or every attempt failed
         SKIPPED = "skipped"  # nobody to send it to (no such account, or nothing left to do)
+        SUPPRESSED = "suppressed"  # the address bounced, was dropped or reported spam before
+
+    class Outcome(models.TextChoices):
+        """What SendGrid reported after accepting the email; later news can only move it
+        forward (``authentication.delivery_events.RANK``)."""
+
+        NONE = "", "not reported"
+        DEFERRED = "deferred"  # the receiving server asked SendGrid to try again later
+        DELIVERED = "delivered"
+        BOUNCED = "bounced"  # the receiving server refused it
+        DROPPED = "dropped"  # SendGrid did not send it (an address it knows to be bad...)
+        SPAM_REPORT = "spam_report"  # the recipient marked it as spam
 
     OPEN = (Status.PENDING, Status.SENDING)
 
@@ -126,6 +143,11 @@ class Email(models.Model):
     failed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Defaults in the database too: the outbox writes its rows with plain SQL (emails.py).
+    message_id = models.CharField(max_length=100, blank=True, db_default="")  # X-Message-Id
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True, db_default="")
+    outcome_at = models.DateTimeField(null=True, blank=True)  # when SendGrid saw it happen
+    outcome_reason = models.TextField(blank=True, db_default="")  # SendGrid's words
 
     class Meta:
         ordering = ("id",)
@@ -151,7 +173,50 @@ class Email(models.Model):
                 condition=models.Q(status="failed"),
                 name="failed_emails",
             ),
+            # doctor and the metrics count the outcomes of the last hour
+            models.Index(
+                fields=("outcome_at",),
+                condition=~models.Q(outcome=""),
+                name="emails_by_outcome_at",
+            ),
         )
 
     def __str__(self) -> str:
         return f"{self.kind} email {self.pk} ({self.status})"
+
+
+class Suppression(models.Model):
+    """An address no email is sent to: it hard-bounced, SendGrid dropped an email to it as
+    invalid, or its owner reported an email as spam (``authentication.suppressions``).
+    Sending to it again would hurt the sender's reputation with every mailbox provider.
+    Lifting it (the admin's action, ``manage.py lift_suppression``) keeps the row, with who
+    lifted it and when; the address may be suppressed again later."""
+
+    class Reason(models.TextChoices):
+        BOUNCED = "bounced"
+        DROPPED = "dropped"
+        SPAM_REPORT = "spam_report"
+
+    address = models.EmailField()
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    detail = models.TextField(blank=True)  # SendGrid's reason
+    email = models.ForeignKey(
+        Email, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.CharField(max_length=254, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("address",),
+                condition=models.Q(lifted_at__isnull=True),
+                name="one_active_suppression_per_address",
+            ),
+        )
+
+    def __str__(self) -> str:
+        state = f"lifted {self.lifted_at:%Y-%m-%d}" if self.lifted_at else "active"
+        return f"{self.address} ({self.reason}, {state})"

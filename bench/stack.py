@@ -183,14 +183,16 @@ class Stack:
         concurrency: int | None = None,
         cpus: set[int] | None = None,
         limits: cgroups.Instance | None = None,
+        root: Path = ROOT,
     ) -> WorkerProcess:
         """A worker through its entrypoint; ``pool``/``concurrency`` ``None`` keep the
-        spec's defaults; ``limits`` puts it in an emulated Render instance."""
+        spec's defaults; ``limits`` puts it in an emulated Render instance; ``root`` runs
+        another checkout's worker (an earlier commit, for a same-run comparison)."""
         env = {**self.env, "RENDER_INSTANCE_ID": f"bench-{instance}"}
         if pool:
             env["CELERY_WORKER_POOL"] = pool
         with pinned(cpus):
-            worker = WorkerProcess(env, self._log("worker"), concurrency=concurrency)
+            worker = WorkerProcess(env, self._log("worker"), concurrency=concurrency, root=root)
         if limits is not None:
             limits.add(worker.process.pid)
         self._processes.append(worker)

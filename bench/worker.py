@@ -2,7 +2,9 @@
 the old default (prefork, 2 processes) beside the new one (the env spec's: threads, 32),
 in the same run: emails per second at SendGrid latencies of 100 and 300 ms against the
 ideal (concurrency / latency), CPU time per email, memory idle and under load, and nothing
-lost or duplicated.
+lost or duplicated. Also in the same run, the default as the code was before SendGrid's
+library built each payload (``PREVIOUS``, taken from git): what the row id, the category
+and the message id cost each send.
 
 Where cgroups cannot be made (not root, no cgroup v1), the instance runs without limits
 and ``cpu_limited`` says so.
@@ -11,6 +13,7 @@ and ``cpu_limited`` says so.
 from __future__ import annotations
 
 import contextlib
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -18,12 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from bench import cgroups
+from bench.common import ROOT
 from bench.stack import PeakMemory, Stack, cpu_seconds, memory_mb, wait_for_emails
 from remosphere import envspec
 
 LATENCIES = (0.1, 0.3)
 SETTLE_SECONDS = 3
 BASELINE = ("prefork", 2)
+PREVIOUS = "42db737"  # the last commit before issue 20 (a hand-built payload, no correlation)
+PREVIOUS_FILES = ("authentication", "remosphere", "operations", "docker", "manage.py")
+ROUNDS = 2
 DEFAULT = (
     envspec.BY_NAME["CELERY_WORKER_POOL"].default,
     int(envspec.BY_NAME["CELERY_WORKER_CONCURRENCY"].default),
@@ -40,14 +47,20 @@ def starter_instance(name: str) -> Iterator[cgroups.Instance | None]:
 
 
 def drain(
-    stack: Stack, pool: str, concurrency: int, latency: float, emails: int, settle: float
+    stack: Stack,
+    pool: str,
+    concurrency: int,
+    latency: float,
+    emails: int,
+    settle: float,
+    root: Path = ROOT,
 ) -> dict:
     """One instance, started idle (for ``settle`` seconds), then draining ``emails``
     queued emails."""
     stack.reset_data()
     stack.set_sendgrid_latency(latency)
     with starter_instance(f"{pool}{concurrency}") as limits:
-        worker = stack.start_worker(pool=pool, concurrency=concurrency, limits=limits)
+        worker = stack.start_worker(pool=pool, concurrency=concurrency, limits=limits, root=root)
         time.sleep(settle)
         idle = memory_mb(worker.process.pid)["pss"]
         ids = stack.create_pending_emails(emails)
@@ -77,10 +90,15 @@ def drain(
 
 
 def measure(
-    stack: Stack, pool: str, concurrency: int, emails: dict[float, int], settle: float
+    stack: Stack,
+    pool: str,
+    concurrency: int,
+    emails: dict[float, int],
+    settle: float,
+    root: Path = ROOT,
 ) -> dict:
     runs = {
-        latency: drain(stack, pool, concurrency, latency, emails[latency], settle)
+        latency: drain(stack, pool, concurrency, latency, emails[latency], settle, root)
         for latency in LATENCIES
     }
     fast, slow = runs[0.1], runs[0.3]
@@ -107,7 +125,17 @@ def run(*, smoke: bool) -> dict[str, Any]:
         stack = Stack(Path(workdir))
         try:
             settle = 0.2 if smoke else SETTLE_SECONDS  # a smoke run's figures mean nothing
-            result = measure(stack, *DEFAULT, emails_default, settle)
+            previous = _checkout(PREVIOUS, Path(workdir) / "previous")
+            # Before and now alternately, twice: one drain's CPU per email moves by 20%
+            # from run to run on this machine, more than what is compared.
+            nows, befores = [], []
+            for _ in range(1 if smoke else ROUNDS):
+                if previous is not None:
+                    befores.append(measure(stack, *DEFAULT, emails_default, settle, previous))
+                nows.append(measure(stack, *DEFAULT, emails_default, settle))
+            result = _mean(nows)
+            if befores:
+                result["previous"] = {"commit": PREVIOUS, **_mean(befores)}
             baseline = measure(stack, *BASELINE, emails_baseline, settle)
         finally:
             stack.close()
@@ -115,4 +143,29 @@ def run(*, smoke: bool) -> dict[str, Any]:
     result["cpu_limited"] = cgroups.available() is None
     if not result["cpu_limited"]:
         result["cpu_limit_note"] = cgroups.available()
+    return result
+
+
+def _checkout(commit: str, folder: Path) -> Path | None:
+    """The worker's code as it was at ``commit``, in ``folder`` (``None`` where git cannot
+    give it: a shallow clone)."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", commit, *PREVIOUS_FILES], capture_output=True
+    )
+    if archive.returncode != 0:
+        return None
+    folder.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
+
+
+def _mean(runs: list[dict]) -> dict:
+    """The runs' figures averaged (lost and duplicated emails added up)."""
+    result = dict(runs[0])
+    for key, value in runs[0].items():
+        if key in ("lost", "duplicated"):
+            result[key] = sum(r[key] for r in runs)
+        elif isinstance(value, float):
+            result[key] = sum(r[key] for r in runs) / len(runs)
+    result["rounds"] = len(runs)
     return result

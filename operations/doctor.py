@@ -29,6 +29,14 @@ INSPECT_TIMEOUT = 2.0
 OUTBOX_STUCK_SECONDS = 15 * 60  # three sweeps past EMAIL_SWEEP_AFTER_SECONDS's default
 SWEEP_LATE_SECONDS = 15 * 60  # it runs every 5 minutes
 AUTOSCALER_LATE_SECONDS = 5 * 60  # it runs every minute
+# Mailbox providers start filtering a sender whose bounces pass a few percent; above this,
+# out of at least this many reports, the addresses written to the outbox need a look.
+BOUNCE_RATE_ALARM = 0.05
+BOUNCE_RATE_MIN_REPORTS = 20
+DELIVERY_EVENTS_FIX = (
+    "set up SendGrid's signed Event Webhook to POST /webhooks/sendgrid and "
+    "SENDGRID_WEBHOOK_PUBLIC_KEY on the web (docs/OPERATIONS.md, delivery events)"
+)
 # Render's RENDER_SERVICE_TYPE -> the process whose variables to check there.
 PROCESS_OF_SERVICE_TYPE = {"web": envspec.WEB, "worker": envspec.WORKER}
 
@@ -318,6 +326,39 @@ def check_outbox(reach: Reach) -> Iterator[Finding]:
     else:
         sent = summary.count(status="sent")
         yield Finding("outbox failures", OK, f"none in the last hour ({sent} sent in all)")
+    yield _delivery_finding(summary)
+
+
+def _delivery_finding(summary: outbox.OutboxSummary) -> Finding:
+    """What SendGrid reported in the last hour, and whether it reports at all."""
+    counts = summary.outcomes_recently
+    delivered, bounced = counts.get("delivered", 0), counts.get("bounced", 0)
+    rate = summary.bounce_rate
+    said = (
+        f"last hour: {delivered} delivered, {bounced} bounced, {counts.get('dropped', 0)} "
+        f"dropped, {counts.get('spam_report', 0)} reported as spam"
+        + (f" (bounce rate {rate:.1%})" if rate is not None else "")
+        + f"; {summary.suppressed_addresses} address(es) suppressed"
+    )
+    enough = delivered + bounced >= BOUNCE_RATE_MIN_REPORTS
+    if rate is not None and enough and rate > BOUNCE_RATE_ALARM:
+        return Finding(
+            "email delivery",
+            FAIL,
+            said,
+            f"over {BOUNCE_RATE_ALARM:.0%} of emails bounce: look at the bounced rows' "
+            "reasons in the admin (outbox, outcome bounced); bounced addresses are "
+            "suppressed already",
+        )
+    if summary.sent_recently and not any(counts.values()):
+        return Finding(
+            "email delivery",
+            UNKNOWN,
+            f"SendGrid accepted {summary.sent_recently} email(s) in the last hour and reported "
+            "nothing about them",
+            DELIVERY_EVENTS_FIX,
+        )
+    return Finding("email delivery", OK, said)
 
 
 def check_jobs(reach: Reach) -> Iterator[Finding]:

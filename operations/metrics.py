@@ -33,7 +33,7 @@ from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET
-from prometheus_client import REGISTRY, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -53,6 +53,12 @@ REQUESTS = Histogram(
     "remosphere_http_request_duration_seconds",
     "Time the web took to answer a request, by route, method and status (this instance).",
     ["route", "method", "status"],
+)
+WEBHOOK_EVENTS = Counter(
+    "remosphere_sendgrid_events",
+    "Items of SendGrid's Event Webhook batches, by what became of them (applied, unchanged, "
+    "untracked, unknown_type, no_such_email, foreign, malformed; this instance).",
+    ["result"],
 )
 
 
@@ -196,6 +202,29 @@ def _outbox_families(summary: outbox.OutboxSummary) -> Iterator[Metric]:
         value=summary.failed_recently,
     )
     yield from (rows, sent, failed, retries, oldest, recent)
+    for outcome, said in (
+        (Email.Outcome.DELIVERED, "delivered to the recipient's server"),
+        (Email.Outcome.BOUNCED, "bounced"),
+        (Email.Outcome.DROPPED, "dropped by SendGrid"),
+        (Email.Outcome.DEFERRED, "deferred by the recipient's server, not yet delivered"),
+        (Email.Outcome.SPAM_REPORT, "reported as spam"),
+    ):
+        yield GaugeMetricFamily(
+            f"remosphere_emails_{outcome}_last_hour",
+            f"Emails SendGrid reported {said} in the last hour (its Event Webhook).",
+            value=summary.outcomes_recently.get(outcome, 0),
+        )
+    if summary.bounce_rate is not None:
+        yield GaugeMetricFamily(
+            "remosphere_emails_bounce_rate_last_hour",
+            "Bounced / (delivered + bounced) of the last hour's reports; absent without any.",
+            value=summary.bounce_rate,
+        )
+    yield GaugeMetricFamily(
+        "remosphere_suppressed_addresses",
+        "Addresses no email is sent to (they bounced, were dropped or reported spam).",
+        value=summary.suppressed_addresses,
+    )
 
 
 def _run_families(last: dict[str, runs.Run | None]) -> Iterator[Metric]:

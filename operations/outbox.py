@@ -1,7 +1,8 @@
 """The outbox in figures, read from PostgreSQL for ``/metrics`` and ``doctor``: emails by
-kind and status, retries, how long the oldest unsent email has waited, and the failures
-of the last hour with their reasons. Three queries, each served by an index or a
-grouping of the table."""
+kind and status, retries, how long the oldest unsent email has waited, the failures of
+the last hour with their reasons, and what SendGrid reported in the last hour (delivered,
+bounced, dropped...; ``authentication.delivery_events``) with the bounce rate. Each query
+is served by an index or a grouping of the table."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.db.models import Count, F, Min, Sum, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from authentication.models import Email
+from authentication.models import Email, Suppression
 
 RECENT = timedelta(hours=1)
 REASONS = 5  # the most frequent failure reasons shown
@@ -25,6 +26,17 @@ class OutboxSummary:
     oldest_open_age: float | None  # seconds the oldest pending or sending email has waited
     failed_recently: int  # emails that failed in the last hour
     reasons: list[tuple[str, int]]  # their reasons, most frequent first
+    outcomes_recently: dict[str, int]  # outcome -> emails SendGrid reported in the last hour
+    sent_recently: int  # emails SendGrid accepted in the last hour
+    suppressed_addresses: int  # addresses no email is sent to
+
+    @property
+    def bounce_rate(self) -> float | None:
+        """Bounced among delivered and bounced, of the last hour's reports; ``None`` without
+        any (SendGrid's own definition of the rate mailbox providers watch)."""
+        bounced = self.outcomes_recently.get(Email.Outcome.BOUNCED, 0)
+        reported = bounced + self.outcomes_recently.get(Email.Outcome.DELIVERED, 0)
+        return bounced / reported if reported else None
 
     def count(self, *, status: str | None = None, kind: str | None = None) -> int:
         return sum(
@@ -50,10 +62,20 @@ def summary() -> OutboxSummary:
         .annotate(n=Count("id"))
         .order_by("-n", "last_error")
     )
+    outcomes = (
+        Email.objects.filter(outcome_at__gte=now - RECENT)
+        .exclude(outcome=Email.Outcome.NONE)
+        .order_by()
+        .values_list("outcome")
+        .annotate(n=Count("id"))
+    )
     return OutboxSummary(
         rows=rows,
         retries=retries,
         oldest_open_age=(now - oldest).total_seconds() if oldest else None,
         failed_recently=sum(n for _, n in reasons),
         reasons=[(reason[:200], n) for reason, n in reasons[:REASONS]],
+        outcomes_recently=dict(outcomes),
+        sent_recently=Email.objects.filter(sent_at__gte=now - RECENT).count(),
+        suppressed_addresses=Suppression.objects.filter(lifted_at__isnull=True).count(),
     )

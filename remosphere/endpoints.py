@@ -5,3 +5,4 @@ HEALTHZ = "/healthz"
 READYZ = "/readyz"
 HEALTH_CHECK_PATHS = (HEALTHZ, READYZ)
 METRICS = "/metrics"  # Prometheus, behind METRICS_TOKEN (operations/metrics.py)
+SENDGRID_EVENTS = "/webhooks/sendgrid"  # SendGrid's Event Webhook (authentication/webhooks.py)

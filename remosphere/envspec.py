@@ -13,6 +13,8 @@ Error messages name variables and say what is expected; they never contain a val
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 import shlex
@@ -50,7 +52,8 @@ class Var:
     name: str
     help: str
     processes: tuple[str, ...]
-    format: str = "string"  # string | url | int | bool | email | hostname | list | choice | rate
+    # string | url | int | bool | email | hostname | list | choice | rate | urlpath | ecdsa_key
+    format: str = "string"
     default: str | None = None
     local_default: str | None = None
     required: bool = False
@@ -94,6 +97,8 @@ class Var:
             return "rate such as 10/minute or 10/5minutes (per second, minute, hour or day)"
         if self.format == "urlpath":
             return "URL path such as admin/ (no leading slash, one trailing slash)"
+        if self.format == "ecdsa_key":
+            return "ECDSA P-256 public key (base64, as SendGrid shows it)"
         return self.format
 
 
@@ -468,6 +473,16 @@ SPEC: tuple[Var, ...] = (
     ),
     # --- operations (docs/OPERATIONS.md) --------------------------------------------------
     Var(
+        "SENDGRID_WEBHOOK_PUBLIC_KEY",
+        "The verification key of SendGrid's signed Event Webhook (Settings -> Mail Settings "
+        "-> Event Webhook -> Signature Verification): the web checks every batch of delivery "
+        "events against it (docs/OPERATIONS.md). Unset: POST /webhooks/sendgrid answers 404 "
+        "and no email's fate is recorded.",
+        (WEB,),
+        format="ecdsa_key",
+        example="MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE... (base64, one line)",
+    ),
+    Var(
         "METRICS_TOKEN",
         "The bearer token GET /metrics asks for (Prometheus' authorization credentials). "
         "Unset: /metrics answers 404.",
@@ -690,6 +705,8 @@ def parse(var: Var, raw: str, *, production: bool) -> Any:
         if not _URL_PATH.match(value):
             raise ValueError(f"expected a {var.describe_format()}")
         return value
+    if var.format == "ecdsa_key":
+        return parse_p256_public_key(value)
     raise AssertionError(f"unknown format {var.format!r} for {var.name}")
 
 
@@ -711,6 +728,32 @@ def entropy_bits(value: str) -> float:
     # score under 96 bits); the Miller-Madow correction adds back (K - 1) / 2N nats/char.
     correction = (len(counts) - 1) / 2 * math.log2(math.e)
     return max(0.0, per_char * len(value) + correction)
+
+
+# A P-256 public key as SubjectPublicKeyInfo (DER): this header, then the uncompressed point
+# 0x04 || X || Y. The curve: y^2 = x^3 - 3x + b over the prime field p.
+_P256_SPKI = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
+_P256_P = 2**256 - 2**224 + 2**192 + 2**96 - 1
+_P256_B = int("5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b", 16)
+
+
+def parse_p256_public_key(value: str) -> str:
+    """SendGrid's verification key, as the base64 of its DER form (what its library takes),
+    from that base64 or a PEM block. Checked with the standard library alone: the shape of
+    a P-256 key, and a point on the curve. ``ValueError`` never holds the value."""
+    lines = [line.strip() for line in value.strip().splitlines()]
+    body = "".join(line for line in lines if line and not line.startswith("-----"))
+    expected = "expected an ECDSA P-256 public key in base64 (SendGrid's verification key)"
+    try:
+        der = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"{expected}; it is not base64") from None
+    if len(der) != len(_P256_SPKI) + 65 or not der.startswith(_P256_SPKI) or der[26] != 4:
+        raise ValueError(f"{expected}; it is not a P-256 public key")
+    x, y = int.from_bytes(der[27:59], "big"), int.from_bytes(der[59:], "big")
+    if x >= _P256_P or y >= _P256_P or (y * y - x**3 + 3 * x - _P256_B) % _P256_P:
+        raise ValueError(f"{expected}; it is not a point of the P-256 curve")
+    return base64.b64encode(der).decode("ascii")
 
 
 def parse_rate(rate: str) -> tuple[int, int]:

@@ -1,12 +1,16 @@
 """Sending one email: through SendGrid's v3 API when a key is configured, otherwise
 through Django's mail backend (local development writes files under LOCAL_DATA_DIR/mail/).
 
-SendGrid's v3 ``POST /v3/mail/send`` is one JSON request; it goes through one urllib3
+SendGrid's v3 ``POST /v3/mail/send`` is one JSON request. Its body is built by SendGrid's
+own library (``sendgrid.helpers.mail``), carrying the outbox row's id in ``custom_args`` and
+the email's kind as its category, so every delivery event SendGrid reports later names the
+row it is about (``authentication.delivery_events``). The request goes through one urllib3
 ``PoolManager`` per process (thread-safe), so the worker's threads reuse kept-alive
-connections instead of a new TCP and TLS handshake per email, and each request is
-bounded by ``SENDGRID_TIMEOUT`` in total (connect and read together). (SendGrid's own SDK
-builds a new urllib opener and connection for every send, and logs its request headers,
-key included, at DEBUG.)
+connections instead of a new TCP and TLS handshake per email, and each request is bounded
+by ``SENDGRID_TIMEOUT`` in total (connect and read together). (The library's own client
+builds a new urllib opener and connection for every send, with no timeout, and logs its
+request headers, key included, at DEBUG.) SendGrid's ``X-Message-Id`` from the 202 is
+returned, for the row to keep.
 
 Failures come out as one of two exceptions so callers decide retries without knowing
 SendGrid: ``TransientEmailError`` (429, 5xx, timeouts, connection errors: try again later)
@@ -26,10 +30,15 @@ import urllib3
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
+from sendgrid.helpers.mail import Category, CustomArg, Mail
 
 logger = logging.getLogger(__name__)
 
 SEND_PATH = "/v3/mail/send"
+# The custom argument that carries the outbox row's id; SendGrid copies it into every
+# event about the email. Named for the project, so another sender's events never match.
+EMAIL_ID_ARG = "remosphere_email_id"
+MESSAGE_ID_HEADER = "X-Message-Id"
 _lock = threading.Lock()
 
 
@@ -45,31 +54,57 @@ class PermanentEmailError(Exception):
     """The email provider refused the email; the same request will fail again."""
 
 
-def send_email(*, to: str, subject: str, text: str, html: str) -> None:
-    """Send one email with a plain-text and an HTML part."""
+def send_email(
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    email_id: int | None = None,
+    category: str | None = None,
+) -> str | None:
+    """Send one email with a plain-text and an HTML part; SendGrid's message id (``None``
+    without SendGrid, or if SendGrid gave none)."""
     if settings.SENDGRID_API_KEY:
-        _send_with_sendgrid(to=to, subject=subject, text=text, html=html)
-    elif settings.PRODUCTION:
+        body = sendgrid_payload(
+            to=to, subject=subject, text=text, html=html, email_id=email_id, category=category
+        )
+        return _send_with_sendgrid(body)
+    if settings.PRODUCTION:
         raise PermanentEmailError("SENDGRID_API_KEY is not set; the worker cannot send email")
-    else:
-        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
-        message.attach_alternative(html, "text/html")
-        message.send()
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
+    message.attach_alternative(html, "text/html")
+    message.send()
+    return None
 
 
-def sendgrid_payload(*, to: str, subject: str, text: str, html: str) -> dict:
-    """The v3 mail/send body: one recipient, a text part then an HTML part (SendGrid
-    requires text/plain first)."""
-    return {
-        "personalizations": [{"to": [{"email": to}]}],
-        "from": {"email": settings.DEFAULT_FROM_EMAIL},
-        "subject": subject,
-        "content": [{"type": "text/plain", "value": text}, {"type": "text/html", "value": html}],
-    }
+def sendgrid_payload(
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    email_id: int | None = None,
+    category: str | None = None,
+) -> dict:
+    """The v3 mail/send body, built by SendGrid's library: one recipient, a text part then
+    an HTML part (SendGrid requires text/plain first), the row's id and the email's kind."""
+    mail = Mail(
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to_emails=to,
+        subject=subject,
+        plain_text_content=text,
+        html_content=html,
+    )
+    if email_id is not None:
+        mail.custom_arg = CustomArg(EMAIL_ID_ARG, str(email_id))
+    if category:
+        mail.category = Category(category)
+    return mail.get()
 
 
-def _send_with_sendgrid(*, to: str, subject: str, text: str, html: str) -> None:
-    body = json.dumps(sendgrid_payload(to=to, subject=subject, text=text, html=html))
+def _send_with_sendgrid(payload: dict) -> str | None:
+    body = json.dumps(payload)
     try:
         response = _pool().request(
             "POST",
@@ -88,7 +123,7 @@ def _send_with_sendgrid(*, to: str, subject: str, text: str, html: str) -> None:
         raise TransientEmailError(f"SendGrid unreachable ({_network_reason(error)})") from None
     status = response.status
     if 200 <= status < 300:
-        return
+        return response.headers.get(MESSAGE_ID_HEADER) or None
     reason = _redact(_error_text(response.data))
     if status == 429 or status >= 500:
         raise TransientEmailError(

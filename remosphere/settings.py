@@ -299,6 +299,7 @@ EMAIL_SWEEP_AFTER_SECONDS = ENV["EMAIL_SWEEP_AFTER_SECONDS"]
 # --- operating the worker (docs/OPERATIONS.md) ----------------------------------------------
 WORKER_PROBE_SECONDS = ENV["WORKER_PROBE_SECONDS"]  # operations/liveness.py
 METRICS_TOKEN = ENV["METRICS_TOKEN"]  # operations/metrics.py
+SENDGRID_WEBHOOK_PUBLIC_KEY = ENV["SENDGRID_WEBHOOK_PUBLIC_KEY"]  # authentication/webhooks.py
 PROMETHEUS_MULTIPROC_DIR = ENV["PROMETHEUS_MULTIPROC_DIR"]  # read by prometheus-client too
 RENDER_SERVICE_TYPE = ENV["RENDER_SERVICE_TYPE"]  # operations/doctor.py
 

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from authentication import webhooks
 from operations import metrics
 from remosphere import endpoints, health
 
@@ -10,6 +11,7 @@ urlpatterns = [
     path(endpoints.HEALTHZ.lstrip("/"), health.healthz, name="healthz"),
     path(endpoints.READYZ.lstrip("/"), health.readyz, name="readyz"),
     path(endpoints.METRICS.lstrip("/"), metrics.metrics, name="metrics"),
+    path(endpoints.SENDGRID_EVENTS.lstrip("/"), webhooks.sendgrid_events, name="sendgrid-events"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/auth/", include("authentication.urls")),
     path("", include("authentication.page_urls")),

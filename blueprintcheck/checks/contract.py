@@ -497,3 +497,36 @@ def migrations_not_once(document: Document, repo: FsPath) -> Iterator[Finding]:
             path,
             f"migrations run in more than one place: {', '.join(label for _, label in places)}",
         )
+
+
+# Variables another contract rule already holds to their one service (C012).
+SCOPED_ELSEWHERE = {"RENDER_API_KEY"}
+
+
+@rule(
+    "C016",
+    "variable-for-another-process",
+    W,
+    "A service gets a variable the env spec declares for other processes only (such as "
+    "SENDGRID_WEBHOOK_PUBLIC_KEY, which only the web reads, on the worker): it does nothing "
+    "there, and a secret that is not used is one more place for it to leak from (an error "
+    "then).",
+    "Remove it from that service (or from the group it reads); declare it on the services "
+    "that read it (the table in README.md#environment-variables says which).",
+    generic=False,
+)
+def variable_for_another_process(document: Document, repo: FsPath) -> Iterator[Finding]:
+    for role, (scope, service) in roles(document).items():
+        for name, given in provided(scope, service).items():
+            var = envspec.BY_NAME.get(name)
+            if var is None or role in var.processes or name in SCOPED_ELSEWHERE:
+                continue
+            readers = ", ".join(var.processes)
+            via = f' (through group "{given.group}")' if given.group else ""
+            yield Finding(
+                (*given.path, "key"),
+                f'the {ROLE_NAMES[role]} "{service.name}" gets {name}{via}, which only the '
+                f"{readers} process reads"
+                + ("; a secret belongs only where it is used" if var.secret else ""),
+                severity=E if var.secret else W,
+            )

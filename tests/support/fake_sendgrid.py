@@ -1,19 +1,26 @@
 """A local HTTP server that speaks SendGrid's v3 ``POST /v3/mail/send``.
 
-Test code only: the production code path is the official SDK, pointed here through
-``SENDGRID_API_HOST``. Each request is recorded; answers come from a script of
-responses (status, headers, delay) and default to SendGrid's 202 Accepted.
+Test code only: the production code path (``remosphere.mailer``) is pointed here through
+``SENDGRID_API_HOST``. Each request is recorded; answers come from a script of responses
+(status, headers, delay) and default to SendGrid's 202 Accepted with an ``X-Message-Id``.
+Like SendGrid, it can then report what became of each accepted email to an Event
+Webhook (``report_events``): signed batches, posted from another thread a moment later,
+retried while the webhook does not answer 2xx.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from remosphere.mailer import EMAIL_ID_ARG
+from tests.support.http import Reply
 from tests.support.local_api import JsonHandler, LocalServer
+from tests.support.sendgrid_events import EventSigner, event
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,7 @@ class Request:
     answered: int
     arrived: float = 0.0  # time.time() when the request arrived (before any delay)
     client_port: int = 0  # the same port twice: a kept-alive connection
+    message_id: str = ""  # the X-Message-Id it was given, if accepted
 
     @property
     def to(self) -> str:
@@ -45,6 +53,23 @@ class Request:
     def html(self) -> str:
         return next(c["value"] for c in self.body["content"] if c["type"] == "text/html")
 
+    @property
+    def email_id(self) -> str | None:
+        return (self.body.get("custom_args") or {}).get(EMAIL_ID_ARG)
+
+
+@dataclass(frozen=True)
+class Reporting:
+    """Where and how the fake reports events: the webhook's URL, SendGrid's key, and the
+    events each accepted email gets (by recipient, else ``default``)."""
+
+    url: str
+    signer: EventSigner
+    default: tuple[str, ...] = ("processed", "delivered")
+    by_address: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    delay: float = 0.2
+    attempts: int = 20
+
 
 class FakeSendGrid(LocalServer):
     def __init__(self, api_key: str):
@@ -57,6 +82,9 @@ class FakeSendGrid(LocalServer):
         # Set by reset(): a request still held (Answer.delay) is let go, and not recorded,
         # so a held request never reaches into the next test.
         self._released = threading.Event()
+        self._reporting: Reporting | None = None
+        self._message_ids = itertools.count(1)
+        self.reports: list[Reply] = []  # the webhook's answers to the batches posted
         super().__init__(self._handler())
 
     @property
@@ -75,6 +103,26 @@ class FakeSendGrid(LocalServer):
             self.requests.clear()
             self._script.clear()
             self.arrivals = 0
+            self._reporting = None
+            self.reports.clear()
+
+    def report_events(self, reporting: Reporting) -> None:
+        """Post events about every email accepted from now on to ``reporting.url``."""
+        with self._changed:
+            self._reporting = reporting
+
+    def wait_for_reports(self, count: int, timeout: float = 30.0) -> list[Reply]:
+        """Wait until the webhook answered ``count`` batches 2xx."""
+        with self._changed:
+            done = self._changed.wait_for(
+                lambda: sum(200 <= r.status < 300 for r in self.reports) >= count, timeout
+            )
+            if not done:
+                raise AssertionError(
+                    f"expected {count} batch(es) taken by the webhook within {timeout}s, got "
+                    f"{[r.status for r in self.reports]}"
+                )
+            return list(self.reports)
 
     def answer_always(self, answer: Answer) -> None:
         """Answer every request with ``answer`` from now on (the benchmarks' latency)."""
@@ -117,7 +165,37 @@ class FakeSendGrid(LocalServer):
                 return False
             self.requests.append(request)
             self._changed.notify_all()
-            return True
+            reporting = self._reporting
+        if reporting is not None and 200 <= request.answered < 300 and request.email_id:
+            threading.Thread(target=self._report, args=(reporting, request), daemon=True).start()
+        return True
+
+    def _report(self, reporting: Reporting, request: Request) -> None:
+        """SendGrid's side: a moment after accepting, a signed batch of the email's
+        events, retried until the webhook takes it (SendGrid retries for 24 hours)."""
+        kinds = reporting.by_address.get(request.to, reporting.default)
+        categories = request.body.get("categories") or ["verification"]
+        batch = [
+            event(
+                kind,
+                email=request.to,
+                email_id=request.email_id,
+                message_id=request.message_id,
+                category=categories[0],
+            )
+            for kind in kinds
+        ]
+        for _ in range(reporting.attempts):
+            time.sleep(reporting.delay)
+            try:
+                reply = reporting.signer.post(reporting.url, batch)
+            except OSError:
+                continue
+            with self._changed:
+                self.reports.append(reply)
+                self._changed.notify_all()
+            if 200 <= reply.status < 300:
+                return
 
     def _handler(self) -> type[JsonHandler]:
         fake = self
@@ -137,6 +215,15 @@ class FakeSendGrid(LocalServer):
                 arrived = time.time()
                 answer, released = fake._next_answer()
                 released.wait(answer.delay)
+                message_id = ""
+                if 200 <= answer.status < 300 and "X-Message-Id" not in answer.headers:
+                    message_id = f"fakeMsg{next(fake._message_ids):06d}QxR7"
+                    answer = Answer(
+                        answer.status,
+                        answer.body,
+                        {**answer.headers, "X-Message-Id": message_id},
+                        answer.delay,
+                    )
                 request = Request(
                     self.path,
                     self.headers["Authorization"],
@@ -144,6 +231,7 @@ class FakeSendGrid(LocalServer):
                     answer.status,
                     arrived,
                     self.client_address[1],
+                    message_id or answer.headers.get("X-Message-Id", ""),
                 )
                 if fake._record(request, released):
                     self._reply(answer)

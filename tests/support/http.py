@@ -24,8 +24,10 @@ def call(
     token: str | None = None,
     headers: dict[str, str] | None = None,
     timeout: float = 30,
+    raw: bytes | None = None,
 ) -> Reply:
-    data = None if body is None else json.dumps(body).encode()
+    """``body`` is sent as JSON; ``raw``, instead, as the exact bytes given (a signed body)."""
+    data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
     request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - test URLs
     request.add_header("Accept", "application/json")
     if data is not None:

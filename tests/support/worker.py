@@ -16,14 +16,23 @@ ROOT = Path(__file__).resolve().parents[2]
 class WorkerProcess:
     """``concurrency=None`` keeps the spec's default."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, *, concurrency: int | None = None):
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        concurrency: int | None = None,
+        root: Path = ROOT,
+    ):
+        """``root``: the checkout whose entrypoint and code run (the benchmark runs an
+        earlier commit's beside this one)."""
         self.log_path = log_path
         self._log = log_path.open("wb")
         if concurrency is not None:
             env = {**env, "CELERY_WORKER_CONCURRENCY": str(concurrency)}
         self.process = subprocess.Popen(
             ["docker/worker-entrypoint.sh"],
-            cwd=ROOT,
+            cwd=root,
             env=processes.with_venv_on_path(env),
             stdout=self._log,
             stderr=subprocess.STDOUT,
