@@ -20,8 +20,10 @@ registered first, and whichever link they followed (docs/SECURITY.md).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, is_password_usable, make_password
@@ -171,12 +173,14 @@ def user_login(*, email: str, password: str) -> Session:
     if user is None:
         make_password(password)  # the hashing a known address costs, so timing tells nothing
         raise ApplicationError(INVALID_CREDENTIALS, code="invalid_credentials")
+    upgrade = None
     if user.email_verified:
         encoded = user.password
+        upgrade = partial(_upgrade_hash, user)
     else:  # the newest registration only: one hash, as for every other login
         newest = user.registrations.first()
         encoded = newest.password if newest else None
-    if not (_password_matches(password, encoded) and user.is_active):
+    if not (_password_matches(password, encoded, upgrade) and user.is_active):
         raise ApplicationError(INVALID_CREDENTIALS, code="invalid_credentials")
     if not user.email_verified:
         raise ApplicationError(
@@ -198,12 +202,23 @@ def user_logout_everywhere(*, user: User) -> int:
     return count
 
 
-def _password_matches(password: str, encoded: str | None) -> bool:
-    """``check_password``, hashing once even when there is nothing to compare with."""
+def _password_matches(
+    password: str, encoded: str | None, upgrade: Callable[[str], None] | None = None
+) -> bool:
+    """``check_password``, hashing once even when there is nothing to compare with (with
+    the first hasher: the cost of checking a current hash). ``upgrade`` re-hashes a
+    matching password stored with an older hasher or older parameters."""
     if encoded is None or not is_password_usable(encoded):
         make_password(password)
         return False
-    return check_password(password, encoded)
+    return check_password(password, encoded, setter=upgrade)
+
+
+def _upgrade_hash(user: User, password: str) -> None:
+    """The same password, hashed with the first hasher (Argon2id): not a password change,
+    so no session ends (``User.save`` ends them all on a change)."""
+    User.objects.filter(pk=user.pk).update(password=make_password(password))
+    logger.info("user %s: password hash upgraded to %s", user.pk, settings.PASSWORD_HASHERS[0])
 
 
 def _account_for(email: str) -> User:

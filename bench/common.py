@@ -52,3 +52,17 @@ def load_results(path: Path = RESULTS) -> dict[str, Any]:
 
 def save_results(results: dict[str, Any], path: Path = RESULTS) -> None:
     path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+
+
+def checkout(commit: str, folder: Path, paths: Sequence[str]) -> Path | None:
+    """``paths`` of the repository as they were at ``commit``, extracted into ``folder``
+    (for a same-run comparison with an earlier version); ``None`` where git cannot give
+    them (a shallow clone)."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", commit, *paths], capture_output=True
+    )
+    if archive.returncode != 0:
+        return None
+    folder.mkdir(parents=True)
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder

@@ -28,6 +28,7 @@ from bench import (
     report,
     scaling,
     validator,
+    web,
     worker,
 )
 
@@ -36,6 +37,7 @@ SECTIONS: dict[str, tuple[Callable[..., Any], str | None]] = {
     "image": (image.run, "image"),
     "validator": (validator.run, "validator"),
     "pipeline": (pipeline.run, "pipeline"),
+    "web": (web.run, "web"),
     "worker": (worker.run, "worker"),
     "db": (db.run, "db"),
     "scaling": (scaling.run, "scaling"),

@@ -87,6 +87,7 @@ class Stack:
             "THROTTLE_RATE_REGISTER": "1000000/minute",
             "THROTTLE_RATE_LOGIN": "1000000/minute",
             "THROTTLE_RATE_RESEND": "1000000/minute",
+            "THROTTLE_RATE_LOGIN_ACCOUNT": "1000000/minute",
         }
         self._processes: list[WebProcess | WorkerProcess] = []
         self._celery = Celery(broker=REDIS_URL)
@@ -169,11 +170,33 @@ class Stack:
 
     # --- processes -----------------------------------------------------------------------
 
-    def start_web(self, *, cpus: set[int] | None = None, **env: str) -> WebProcess:
+    def start_web(
+        self,
+        *,
+        cpus: set[int] | None = None,
+        limits: cgroups.Instance | None = None,
+        root: Path = ROOT,
+        **env: str,
+    ) -> WebProcess:
+        """The web through its entrypoint; ``limits`` puts it in an emulated Render
+        instance; ``root`` runs another checkout's web (an earlier commit)."""
         with pinned(cpus):
-            web = WebProcess({**self.env, **env}, self._log("web"))
+            web = WebProcess({**self.env, **env}, self._log("web"), root=root)
+        if limits is not None:
+            limits.add(web.process.pid)  # before Gunicorn forks its workers: they inherit it
         self._processes.append(web)
         return web.wait_ready(timeout=60)
+
+    def create_verified_users(self, addresses: list[str], password_hash: str) -> None:
+        """Verified accounts, straight into the database, each with ``password_hash``."""
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            conn.execute(
+                "INSERT INTO authentication_user (password, is_superuser, email, is_active, "
+                "is_staff, date_joined, email_verified_at) "
+                "SELECT %s, false, address, true, false, now(), now() "
+                "FROM unnest(%s::text[]) AS address",
+                (password_hash, addresses),
+            )
 
     def start_worker(
         self,

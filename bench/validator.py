@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.blueprints import blueprint
-from bench.common import ROOT, wall_seconds
+from bench.common import ROOT, checkout, wall_seconds
 from blueprintcheck import official
 
 SIZES = (10, 100, 1000)
@@ -33,13 +33,13 @@ def run(*, smoke: bool) -> dict[str, Any]:
     check_jsonschema = [str(Path(sys.executable).parent / "check-jsonschema")]
     schema = official.SCHEMA_FILE
     with tempfile.TemporaryDirectory() as scratch:
-        baseline = _baseline(Path(scratch) / "baseline")
-        before = [sys.executable, str(baseline / "scripts" / "validate_blueprint.py")]
-        if not baseline.exists():  # a shallow clone: no baseline to compare with
-            before = validator
+        baseline = checkout(BASELINE, Path(scratch) / "baseline", BASELINE_FILES)
+        before = validator  # a shallow clone: no baseline to compare with
+        if baseline is not None:
+            before = [sys.executable, str(baseline / "scripts" / "validate_blueprint.py")]
         # The project's blueprint as it was at the baseline: one file both versions accept
         # (today's uses the 2026 plan names, which the baseline refuses).
-        then = baseline / "render.yaml" if baseline.exists() else ROOT / "render.yaml"
+        then = baseline / "render.yaml" if baseline is not None else ROOT / "render.yaml"
         own_then, own_before = _side_by_side(
             [*validator, "--repo", str(ROOT), str(then)],
             [*before, "--repo", str(ROOT), str(then)],
@@ -49,7 +49,7 @@ def run(*, smoke: bool) -> dict[str, Any]:
             "own_blueprint_s": wall_seconds([*validator, "render.yaml"], runs=runs),
             "own_blueprint_then_s": own_then,
             "baseline_own_blueprint_s": own_before,
-            "baseline": BASELINE if baseline.exists() else None,
+            "baseline": BASELINE if baseline is not None else None,
             "runs": runs,
         }
         for size in sizes:
@@ -69,19 +69,6 @@ def run(*, smoke: bool) -> dict[str, Any]:
             [*check_jsonschema, "--schemafile", str(schema), "render.yaml"], runs=runs
         )
     return results
-
-
-def _baseline(folder: Path) -> Path:
-    """The repository as it was at ``BASELINE`` (its validator and what it reads), in
-    ``folder``; ``folder`` does not exist when git cannot give it (a shallow clone)."""
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", BASELINE, *BASELINE_FILES],
-        capture_output=True,
-    )
-    if archive.returncode == 0:
-        folder.mkdir()
-        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
-    return folder
 
 
 def _side_by_side(ours: Sequence[str], theirs: Sequence[str], runs: int) -> tuple[float, float]:

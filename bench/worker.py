@@ -13,7 +13,6 @@ and ``cpu_limited`` says so.
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import cgroups
-from bench.common import ROOT
+from bench.common import ROOT, checkout
 from bench.stack import PeakMemory, Stack, cpu_seconds, memory_mb, wait_for_emails
 from remosphere import envspec
 
@@ -125,7 +124,7 @@ def run(*, smoke: bool) -> dict[str, Any]:
         stack = Stack(Path(workdir))
         try:
             settle = 0.2 if smoke else SETTLE_SECONDS  # a smoke run's figures mean nothing
-            previous = _checkout(PREVIOUS, Path(workdir) / "previous")
+            previous = checkout(PREVIOUS, Path(workdir) / "previous", PREVIOUS_FILES)
             # Before and now alternately, twice: one drain's CPU per email moves by 20%
             # from run to run on this machine, more than what is compared.
             nows, befores = [], []
@@ -144,19 +143,6 @@ def run(*, smoke: bool) -> dict[str, Any]:
     if not result["cpu_limited"]:
         result["cpu_limit_note"] = cgroups.available()
     return result
-
-
-def _checkout(commit: str, folder: Path) -> Path | None:
-    """The worker's code as it was at ``commit``, in ``folder`` (``None`` where git cannot
-    give it: a shallow clone)."""
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", commit, *PREVIOUS_FILES], capture_output=True
-    )
-    if archive.returncode != 0:
-        return None
-    folder.mkdir()
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
-    return folder
 
 
 def _mean(runs: list[dict]) -> dict:

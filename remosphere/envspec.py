@@ -232,6 +232,17 @@ SPEC: tuple[Var, ...] = (
         default="4",
     ),
     Var(
+        "PASSWORD_HASHES_AT_ONCE",
+        "Password hashes one web process computes at the same time; more requests wait "
+        "their turn. Each Argon2id hash holds 19 MiB for about 30 ms of CPU, so hashing "
+        "takes at most WEB_CONCURRENCY x this x 19 MiB (docs/SECURITY.md).",
+        (WEB,),
+        format="int",
+        minimum=1,
+        maximum=64,
+        default="2",
+    ),
+    Var(
         "GUNICORN_TIMEOUT",
         "Seconds a request may take before Gunicorn restarts its worker.",
         (WEB,),

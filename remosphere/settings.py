@@ -162,6 +162,13 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- passwords -------------------------------------------------------------------------
+# Argon2id first (remosphere/hashers.py); PBKDF2, Django's former default, so the hashes
+# made before keep verifying, each re-made with Argon2id at its owner's next login.
+PASSWORD_HASHERS = [
+    "remosphere.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+PASSWORD_HASHES_AT_ONCE = ENV["PASSWORD_HASHES_AT_ONCE"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -16,6 +16,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("bench")]
 EXPECTED_KEYS = {
     "validator",
     "pipeline",
+    "web",
     "worker",
     "db",
     "scaling",
@@ -105,3 +106,13 @@ def test_smoke_run_drains_the_same_backlog_fixed_and_autoscaled_with_nothing_los
         "target_latency_s",
     }
     assert (keys - set(autoscale), autoscale["lost"], autoscale["duplicated"]) == (set(), 0, 0)
+
+
+def test_smoke_run_measures_argon2id_beside_pbkdf2_on_a_limited_web_with_nothing_failed(smoke_run):
+    results, _ = smoke_run
+    web = results["web"]
+    assert (
+        web["failed"],
+        web["baseline_pbkdf2"]["failed"],
+        web["hash_ms"] < web["baseline_pbkdf2"]["hash_ms"],
+    ) == (0, 0, True)

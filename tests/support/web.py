@@ -14,13 +14,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class WebProcess:
-    def __init__(self, env: dict[str, str], log_path: Path):
+    def __init__(self, env: dict[str, str], log_path: Path, *, root: Path = ROOT):
+        """``root``: the checkout whose entrypoint and code run (the benchmark runs an
+        earlier commit's beside this one)."""
         self.port = processes.free_port()
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
             ["docker/web-entrypoint.sh"],
-            cwd=ROOT,
+            cwd=root,
             env=processes.with_venv_on_path(
                 {
                     "WEB_CONCURRENCY": "1",  # one Gunicorn process is enough for a test
