@@ -28,23 +28,26 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import redis
 from celery import bootsteps, signals
+from celery.worker import state as worker_state
 from django.conf import settings
 from kombu.exceptions import KombuError
 
-from operations import queues
+from operations import queues, stall
+from remosphere import timeouts
 
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "remosphere:worker-heartbeat:"
-INTERVAL = 10  # seconds between heartbeats, at most
+INTERVAL = timeouts.HEARTBEAT_SECONDS  # seconds between heartbeats, at most
 BEATS_TO_EXPIRE = 3
-PROBES_TO_GO_STALE = 3
+PROBES_TO_GO_STALE = timeouts.PROBES_TO_GO_STALE
 PROBE_TASK = "operations.probe"
 
 
@@ -184,8 +187,13 @@ def quiet_probes(handlers: list[logging.Handler]) -> None:
 
 
 class Heartbeat(bootsteps.StartStopStep):
-    """Celery worker bootstep: the heartbeat, on the worker's timer, saying when the node
-    last took a message; and the probe an idle node publishes."""
+    """Celery worker bootstep: the heartbeat saying when the node last took a message; the
+    probe an idle node publishes; and, from the same figures, the node's own verdict on
+    whether it stalled (``operations.stall``).
+
+    The heartbeat runs in a thread of its own, so that a Redis that does not answer never
+    blocks the worker's main loop; the main loop's timer only notes that it turns, which
+    the heartbeat checks too (a loop that stops turning while Redis answers is hung)."""
 
     requires = ("celery.worker.components:Timer",)
 
@@ -193,49 +201,112 @@ class Heartbeat(bootsteps.StartStopStep):
         super().__init__(worker, **kwargs)
         self.timer_ref = None
         self.store: RedisHeartbeats | FileHeartbeats | None = None
-        self.consumed_at: float | None = None
+        self.thread: threading.Thread | None = None
+        self.stopping = threading.Event()
+        self.restarting = False
 
     def start(self, worker) -> None:
         self.app = worker.app
         self.node = worker.hostname
+        self.concurrency = worker.concurrency
         self.store = heartbeats()
-        self.started_at = time.time()
+        self.watch = stall.Watch(started_at=time.time())
         probing = isinstance(self.store, RedisHeartbeats)
         self.probe_every = float(settings.WORKER_PROBE_SECONDS) if probing else None
         self.every = float(min(INTERVAL, settings.WORKER_PROBE_SECONDS))
+        self.bound = float(settings.WORKER_STALL_SECONDS)
+        self.turned_at = self.loop_clock = time.monotonic()
+        self.loop_paused = False
         signals.task_received.connect(self._received, weak=False)
+        self.timer_ref = worker.timer.call_repeatedly(self.every, self._turned, priority=10)
         self.beat()
-        self.timer_ref = worker.timer.call_repeatedly(self.every, self.beat, priority=10)
+        self.thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+        self.thread.start()
 
     def stop(self, worker) -> None:
+        self.stopping.set()
         signals.task_received.disconnect(self._received)
         if self.timer_ref is not None:
             self.timer_ref.cancel()
+        if self.thread is not None:
+            self.thread.join(timeout=2 * self.every)
         if self.store is not None:
             with contextlib.suppress(redis.RedisError, OSError):
                 self.store.remove(self.node)
             self.store.close()
 
+    def _turned(self) -> None:
+        # On the main loop: it turns. Nothing else here, never any I/O.
+        self.turned_at = time.monotonic()
+
     def _received(self, **_: object) -> None:
         # This node's consumer took a message from its queue (the only queue it reads).
-        self.consumed_at = time.time()
+        self.watch.consumed_at = time.time()
+
+    def _run(self) -> None:
+        while not self.stopping.wait(self.every):
+            answered = self.beat()
+            if self.probe_every is not None and not self.restarting:
+                self._judge(answered)
 
     def state(self, now: float) -> WorkerState:
         return WorkerState(
-            self.node, now, self.started_at, self.consumed_at, self.probe_every, self.every
+            self.node,
+            now,
+            self.watch.started_at,
+            self.watch.consumed_at,
+            self.probe_every,
+            self.every,
         )
 
-    def beat(self) -> None:
+    def beat(self) -> bool:
+        """Write the heartbeat (and probe, and look at the queue); whether Redis answered."""
         now = time.time()
         state = self.state(now)
         try:
-            if self.probe_every is not None and state.idle_for(now) >= self.probe_every:
-                self._probe()
+            if self.probe_every is not None:
+                self._look_at_the_queue(state, now)
             self.store.beat(state, ttl=BEATS_TO_EXPIRE * self.every)
         except (redis.RedisError, KombuError, OSError) as error:
+            self.watch.broker_down = True
             logger.warning("worker heartbeat not written: %s", type(error).__name__)
+            return False
+        if self.watch.broker_down:  # Redis is back: the stall clock starts again
+            self.watch.broker_down, self.watch.broker_back_at = False, now
+            self.loop_clock = time.monotonic()
+        return True
 
-    def _probe(self) -> None:
+    def _judge(self, answered: bool) -> None:
+        """Restart the node if it stalled (a warm shutdown) or its loop hung (at once)."""
+        mono = time.monotonic()
+        if mono - self.turned_at > 2 * self.every:  # the main loop does not turn
+            self.loop_paused = True
+            if not answered:
+                self.loop_clock = mono  # Celery is reconnecting to Redis: an outage
+            elif mono - max(self.turned_at, self.loop_clock) > self.bound:
+                stall.record(self.store.client, stall.MAIN_LOOP)
+                stall.hung(self.node, mono - self.turned_at, self.bound)
+            return
+        if self.loop_paused:  # it turns again (after reconnecting): the clock restarts
+            self.loop_paused, self.watch.broker_back_at = False, time.time()
+        free_thread = len(worker_state.reserved_requests) < self.concurrency
+        now = time.time()
+        reason = stall.verdict(self.watch, now=now, free_thread=free_thread, bound=self.bound)
+        if reason and answered:
+            self.restarting = True
+            idle = now - self.watch.since()
+            queue = settings.CELERY_TASK_DEFAULT_QUEUE
+            line = stall.explain(reason, node=self.node, idle=idle, queue=queue, bound=self.bound)
+            logger.error(line)
+            stall.record(self.store.client, reason)
+            stall.stop()
+
+    def _look_at_the_queue(self, state: WorkerState, now: float) -> None:
+        """Note whether there is something to take; put a probe in an empty queue when the
+        node has taken nothing for a probe's interval."""
         [queue] = queues.read(self.store.client)
-        if queue.depth == 0:
+        if queue.depth:
+            self.watch.offered_at = now
+        elif state.idle_for(now) >= self.probe_every:
             self.app.send_task(PROBE_TASK, queue=queue.name, retry=False)
+            self.watch.offered_at = now

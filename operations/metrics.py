@@ -45,7 +45,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from authentication.models import Email
-from operations import autoscaler, liveness, outbox, queues, runs
+from operations import autoscaler, liveness, outbox, queues, runs, stall
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +108,7 @@ class SystemCollector(Collector):
             now = time.time()
             yield from _queue_families(queues.read(client, now=now))
             yield from _worker_families(liveness.worker_states(client), now)
+            yield from _restart_families(stall.restarts(client))
             yield from _run_families({job: runs.last(job, client) for job in runs.JOBS})
             yield from _decision_families(autoscaler.load_memory(client).last_decision)
         finally:
@@ -166,6 +167,19 @@ def _worker_families(states: list[liveness.WorkerState], now: float) -> Iterator
     )
     consumers.add_metric([queue], sum(1 for s in states if s.consuming(now) is not False))
     yield from (up, consuming, idle, workers, consumers)
+
+
+def _restart_families(restarts: dict[str, int]) -> Iterator[Metric]:
+    counted = CounterMetricFamily(
+        "remosphere_worker_self_restarts",
+        "Worker nodes that restarted themselves, by reason: stalled (took nothing while there "
+        "was something to take), not_resumed (took nothing after Redis came back), main_loop "
+        "(its main loop stopped) (operations/stall.py).",
+        labels=["reason"],
+    )
+    for reason, count in sorted(restarts.items()):
+        counted.add_metric([reason], count)
+    yield counted
 
 
 def _outbox_families(summary: outbox.OutboxSummary) -> Iterator[Metric]:

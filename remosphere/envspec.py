@@ -482,6 +482,21 @@ SPEC: tuple[Var, ...] = (
         maximum=3600,
         default="30",
     ),
+    Var(
+        "WORKER_STALL_SECONDS",
+        "A worker that has taken nothing from its queue for this long while there was "
+        "something for it to take (a waiting email, or its own probe) and a thread free to "
+        "take it, with Redis reachable, restarts itself: it logs why and exits with status "
+        "70 after a warm shutdown, so Render starts a fresh instance. After a Redis outage "
+        "the clock starts when Redis is back. Longer than the liveness window (3 x "
+        "WORKER_PROBE_SECONDS plus a heartbeat), the shutdown budget and Celery's 30 s between "
+        "reconnections (C003).",
+        (WORKER,),
+        format="int",
+        minimum=5,
+        maximum=86400,
+        default="180",
+    ),
     # --- operations (docs/OPERATIONS.md) --------------------------------------------------
     Var(
         "SENDGRID_WEBHOOK_PUBLIC_KEY",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from remosphere import endpoints, envspec, timeouts
+from remosphere import broker, endpoints, envspec, timeouts
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 try:
@@ -259,7 +259,14 @@ PRODUCT_NAME = "RemoSphere"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT = "remosphere.broker:Transport"  # kombu's, one client reused
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ENV["CELERY_VISIBILITY_TIMEOUT"]}
+    # Bounded sockets (docs/RELIABILITY.md, "A broker that goes quiet"): a command waits
+    # at most socket_timeout for Redis; kombu drops a BRPOP whose reply is overdue by
+    # health_check_interval (a half-open connection: detected within about 1 + 2 x 10 s);
+    # TCP keepalive finds a dead peer on an idle pooled connection within 15 + 3 x 5 s.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": ENV["CELERY_VISIBILITY_TIMEOUT"],
+        **broker.SOCKET_OPTIONS,
+    }
 else:
     # Local development without a Redis server: kombu's file-system transport.
     CELERY_BROKER_URL = "filesystem://localhost/"
@@ -305,6 +312,7 @@ EMAIL_SWEEP_AFTER_SECONDS = ENV["EMAIL_SWEEP_AFTER_SECONDS"]
 
 # --- operating the worker (docs/OPERATIONS.md) ----------------------------------------------
 WORKER_PROBE_SECONDS = ENV["WORKER_PROBE_SECONDS"]  # operations/liveness.py
+WORKER_STALL_SECONDS = ENV["WORKER_STALL_SECONDS"]  # operations/stall.py
 METRICS_TOKEN = ENV["METRICS_TOKEN"]  # operations/metrics.py
 SENDGRID_WEBHOOK_PUBLIC_KEY = ENV["SENDGRID_WEBHOOK_PUBLIC_KEY"]  # authentication/webhooks.py
 PROMETHEUS_MULTIPROC_DIR = ENV["PROMETHEUS_MULTIPROC_DIR"]  # read by prometheus-client too

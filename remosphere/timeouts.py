@@ -23,6 +23,16 @@ unsent. Then, strictly increasing:
 
 Web: Gunicorn's graceful timeout < the web's ``maxShutdownDelaySeconds``.
 
+A worker that stops consuming restarts itself after ``WORKER_STALL_SECONDS``
+(operations/stall.py), which must be longer than the liveness window (a healthy idle node
+takes a probe within it) and than the shutdown budget (a node shutting down takes nothing
+meanwhile):
+
+    the liveness window (PROBES_TO_GO_STALE x WORKER_PROBE_SECONDS + a heartbeat)
+        < WORKER_STALL_SECONDS
+    the worker shutdown budget < WORKER_STALL_SECONDS
+    Celery's longest wait between reconnection attempts < WORKER_STALL_SECONDS
+
 Standard library only: the blueprint validator uses it with the blueprint's values.
 """
 
@@ -37,6 +47,12 @@ DATABASE_TIMEOUT_SECONDS = 5  # to get a pooled connection, or to open one
 LEASE_MARGIN_SECONDS = 15  # a claim outlives the task budget by this much
 SHUTDOWN_MARGIN_SECONDS = 15  # after the last task: close the pool, the broker, the heartbeat
 EMAIL_RETRY_MAX_SECONDS = 600  # the longest wait between two email retries
+HEARTBEAT_SECONDS = 10  # a worker's heartbeats come this often at most (operations/liveness.py)
+# Celery waits up to this long between two attempts to reconnect to the broker (kombu's
+# ensure_connection: 2 s, then 2 s more each time, at most 30 s): a worker can take that
+# long to consume again after Redis is back.
+CELERY_RECONNECT_MAX_SECONDS = 30
+PROBES_TO_GO_STALE = 3  # probes without taking one before a node is "not consuming"
 
 
 def task_budget(sendgrid_timeout: int) -> int:
@@ -78,6 +94,30 @@ def worker_chain(
         Link("worker maxShutdownDelaySeconds", max_shutdown_delay),
         Link("CELERY_VISIBILITY_TIMEOUT", visibility_timeout),
     ]
+
+
+def liveness_window(probe_seconds: int) -> int:
+    """How long a consuming node can go without taking a message: a few probes' worth,
+    plus a heartbeat (its record is that old at worst)."""
+    return PROBES_TO_GO_STALE * probe_seconds + min(HEARTBEAT_SECONDS, probe_seconds)
+
+
+def stall_chains(
+    *, probe_seconds: int, stall_seconds: int, sendgrid_timeout: int
+) -> list[list[Link]]:
+    stall = Link("WORKER_STALL_SECONDS", stall_seconds)
+    window = Link(
+        f"the liveness window ({PROBES_TO_GO_STALE} x WORKER_PROBE_SECONDS + a heartbeat)",
+        liveness_window(probe_seconds),
+    )
+    shutdown = Link(
+        "the worker shutdown budget", task_budget(sendgrid_timeout) + SHUTDOWN_MARGIN_SECONDS
+    )
+    reconnect = Link(
+        "Celery's longest wait between two reconnections to Redis",
+        CELERY_RECONNECT_MAX_SECONDS,
+    )
+    return [[window, stall], [shutdown, stall], [reconnect, stall]]
 
 
 def web_chain(*, graceful_timeout: int, max_shutdown_delay: int) -> list[Link]:

@@ -239,8 +239,10 @@ def shared_variable_sources(document: Document, repo: FsPath) -> Iterator[Findin
     E,
     "The timeouts do not form one chain: the email task budget (SENDGRID_TIMEOUT plus "
     "the database's) < worker shutdown budget < worker maxShutdownDelaySeconds < "
-    "visibility timeout, and the longest retry wait < visibility timeout; Gunicorn's "
-    "graceful timeout < web maxShutdownDelaySeconds (remosphere/timeouts.py).",
+    "visibility timeout, and the longest retry wait < visibility timeout; the liveness "
+    "window and the worker shutdown budget < WORKER_STALL_SECONDS (a worker that restarts "
+    "itself); Gunicorn's graceful timeout < web maxShutdownDelaySeconds "
+    "(remosphere/timeouts.py).",
     "Raise the later value or lower the earlier one (see docs/RELIABILITY.md).",
     generic=False,
 )
@@ -268,6 +270,17 @@ def timeout_chain(document: Document, repo: FsPath) -> Iterator[Finding]:
                     else worker.path,
                     message,
                 )
+            probe, stall = (
+                _int(_value(document, envspec.WORKER, name))
+                for name in ("WORKER_PROBE_SECONDS", "WORKER_STALL_SECONDS")
+            )
+            if None not in (probe, stall):
+                for chain in timeouts.stall_chains(
+                    probe_seconds=probe, stall_seconds=stall, sendgrid_timeout=sendgrid_timeout
+                ):
+                    for message in timeouts.broken_links(chain):
+                        given = provided(*found[envspec.WORKER]).get("WORKER_STALL_SECONDS")
+                        yield Finding(given.path if given else worker.path, message)
             if visibility <= timeouts.EMAIL_RETRY_MAX_SECONDS:
                 yield Finding(
                     worker.path,

@@ -1,6 +1,8 @@
-"""A TCP proxy the tests can cut and restore: the web and worker reach PostgreSQL through
-it, so "the database is unreachable" is a real network fault for them while the machine's
-PostgreSQL (and the test process's own connection) carries on."""
+"""A TCP proxy the tests can cut and restore: the web and worker reach PostgreSQL (or Redis)
+through it, so "the database is unreachable" is a real network fault for them while the
+machine's PostgreSQL (and the test process's own connection) carries on. ``silence`` makes
+the connections already open go quiet without closing them (no FIN, no RST: a half-open
+connection, as a NAT or a proxy that dropped the flow leaves it), while new ones pass."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ class TcpProxy:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._connections: set[socket.socket] = set()
+        self._silenced: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._open = threading.Event()
         self._open.set()
@@ -32,6 +35,12 @@ class TcpProxy:
 
     def restore(self) -> None:
         self._open.set()
+
+    def silence(self) -> None:
+        """The connections open now pass nothing more either way, and stay open: what is
+        sent is read and dropped, so the sender sees no error and gets no answer."""
+        with self._lock:
+            self._silenced |= self._connections
 
     def close(self) -> None:
         self.cut()
@@ -51,6 +60,7 @@ class TcpProxy:
             except OSError:
                 client.close()
                 continue
+            upstream.settimeout(None)  # the timeout was for connecting: an idle flow stays
             with self._lock:
                 self._connections |= {client, upstream}
             for source, sink in ((client, upstream), (upstream, client)):
@@ -59,7 +69,8 @@ class TcpProxy:
     def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while chunk := source.recv(65536):
-                sink.sendall(chunk)
+                if source not in self._silenced:
+                    sink.sendall(chunk)
         except OSError:
             pass
         finally:
