@@ -4,10 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint format docs lock bench clean
+.PHONY: run up test setup lint format docs lock bench clean
 
 run: $(STAMP)  ## Run web + worker locally on embedded defaults
 	$(PY) scripts/run_local.py
+
+up: $(STAMP)  ## Rehearse render.yaml as Render would run it: make up ARGS="--env-file FILE [--processes]"
+	$(PY) scripts/blueprint_up.py render.yaml $(ARGS)
 
 test: setup lint  ## Set up what the tests need, lint, check generated docs, run every test
 	$(PY) -m remosphere.envdocs --check
@@ -16,14 +19,13 @@ test: setup lint  ## Set up what the tests need, lint, check generated docs, run
 setup:  ## Install and start what the tests need (buildah, chromium, Redis, PostgreSQL...)
 	scripts/test-setup.sh
 
-lint: $(STAMP)  ## ruff, shellcheck, hadolint, bandit, and the CI workflow and compose file against their schemas
+lint: $(STAMP)  ## ruff, shellcheck, hadolint, bandit, and the CI workflow against its schema
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/shellcheck docker/*.sh scripts/*.sh .ci/run
 	$(VENV)/bin/hadolint Dockerfile
-	$(VENV)/bin/bandit -q -r remosphere authentication operations blueprintcheck scripts
+	$(VENV)/bin/bandit -q -r remosphere authentication operations blueprintcheck blueprintup scripts
 	$(VENV)/bin/check-jsonschema -q --builtin-schema vendor.github-workflows .github/workflows/*.yml
-	$(VENV)/bin/check-jsonschema -q --builtin-schema vendor.compose-spec docker-compose.yml
 
 bench: $(STAMP)  ## Run the benchmarks; regenerate docs/BENCHMARKS.md and bench/results.json
 	$(PY) -m bench.run

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from remosphere import envspec
-from tests.support import services
+from tests.support import image, services
 from tests.support.fake_sendgrid import FakeSendGrid
 from tests.support.web import WebProcess
 from tests.support.worker import WorkerProcess
@@ -84,6 +84,30 @@ def redis_client() -> Iterator:
     yield client
     client.flushdb()
     client.close()
+
+
+@pytest.fixture(scope="session")
+def built_image() -> Iterator[image.Build]:
+    """The project's image, built from the real Dockerfile once for every test that runs it
+    (each such module is in the xdist group "image", so one worker builds it)."""
+    missing = image.missing_tools()
+    if missing:
+        pytest.fail(
+            f"the image tests need {', '.join(missing)}: run scripts/test-setup.sh as root "
+            "(make test does)"
+        )
+    image.ensure_base_image()
+    build = image.build_image()
+    image.REPORT.update(
+        build_seconds=build.seconds,
+        image_mb=build.size_bytes / 1e6,
+        base_mb=image.base_size_bytes() / 1e6,
+    )
+    yield build
+    # The image is 280+ MB on vfs storage: it goes with the tests; the stand-in base stays
+    # cached for the next run (README: where, and how to clear it).
+    image.remove_image()
+    assert not image.image_exists(image.IMAGE), "the test image was not removed"
 
 
 @pytest.fixture(scope="session")

@@ -179,14 +179,3 @@ def test_every_variable_required_in_production_is_declared(process):
 def test_docker_commands_are_executable_scripts_in_the_repo(process):
     script = ROOT / service(process)["dockerCommand"]
     assert script.is_file() and os.access(script, os.X_OK)
-
-
-def test_docker_compose_runs_the_same_entrypoints_as_the_blueprint():
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
-    commands = {kind: compose[kind]["command"] for kind in ("web", "worker")}
-    assert commands == {kind: [service(kind)["dockerCommand"]] for kind in ("web", "worker")}
-
-
-def test_docker_compose_runs_the_sweep_entrypoint():
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
-    assert service(envspec.SWEEP)["dockerCommand"] in compose["sweep"]["command"][-1]

@@ -8,7 +8,6 @@ import os
 import secrets
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from tests.support.fake_sendgrid import Answer
 from tests.support.http import call
 from tests.support.processes import free_port
 
-# One xdist worker runs this module: the image is built once, for all its tests.
+# One xdist worker runs the image's tests: the image is built once (tests/conftest.py).
 pytestmark = [
     pytest.mark.image,
     pytest.mark.django_db(transaction=True),
@@ -37,28 +36,6 @@ def shutdown_delay(service_type: str) -> int:
     blueprint = yaml.safe_load((ROOT / "render.yaml").read_text())
     [service] = [s for s in blueprint["services"] if s.get("type") == service_type]
     return service["maxShutdownDelaySeconds"]
-
-
-@pytest.fixture(scope="module")
-def built_image() -> Iterator[image.Build]:
-    missing = image.missing_tools()
-    if missing:
-        pytest.fail(
-            f"the image test needs {', '.join(missing)}: run scripts/test-setup.sh as root "
-            "(make test does)"
-        )
-    image.ensure_base_image()
-    build = image.build_image()
-    image.REPORT.update(
-        build_seconds=build.seconds,
-        image_mb=build.size_bytes / 1e6,
-        base_mb=image.base_size_bytes() / 1e6,
-    )
-    yield build
-    # The image is 280+ MB on vfs storage: it goes with the test; the stand-in base stays
-    # cached for the next run (README: where, and how to clear it).
-    image.remove_image()
-    assert not image.image_exists(image.IMAGE), "the test image was not removed"
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from blueprintup.containers import Buildah
 from tests.support import processes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,22 +105,14 @@ class Build:
 
 def build_image() -> Build:
     started = time.monotonic()
-    _run(
-        "buildah",
-        *STORAGE,
-        "bud",
-        "--isolation",
-        "chroot",
-        "--layers=false",
-        "--build-arg",
-        f"PYTHON_IMAGE={BASE_IMAGE}",
-        "--volume",
-        f"{CA_BUNDLE}:{CA_BUNDLE}:ro",
-        "--tag",
-        IMAGE,
-        str(ROOT),
-        cwd=ROOT,
+    command = Buildah("vfs").build_command(
+        context=ROOT,
+        dockerfile=ROOT / "Dockerfile",
+        tag=IMAGE,
+        build_args=[f"PYTHON_IMAGE={BASE_IMAGE}"],
+        volumes=[f"{CA_BUNDLE}:{CA_BUNDLE}:ro"],
     )
+    _run(*command, cwd=ROOT)
     seconds = time.monotonic() - started
     size = _run("podman", *STORAGE, "image", "inspect", "--format", "{{.Size}}", IMAGE).stdout
     return Build(seconds=seconds, size_bytes=int(size.strip()))
@@ -138,11 +131,11 @@ def base_size_bytes() -> int:
 
 
 def create_container() -> str:
-    return _run("buildah", *STORAGE, "from", IMAGE).stdout.strip()
+    return Buildah("vfs").create(IMAGE, f"remosphere-test-{os.getpid()}-{time.monotonic_ns()}")
 
 
 def remove_container(name: str) -> None:
-    subprocess.run(["buildah", *STORAGE, "rm", name], capture_output=True)
+    Buildah("vfs").remove(name)
 
 
 def image_config(field: str) -> str:

@@ -6,16 +6,15 @@ and insists after."""
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
+from blueprintup import ports, proctree
+
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return ports.free()
 
 
 def with_venv_on_path(env: dict[str, str]) -> dict[str, str]:
@@ -23,28 +22,7 @@ def with_venv_on_path(env: dict[str, str]) -> dict[str, str]:
     return {**env, "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}"}
 
 
-def children() -> dict[int, list[int]]:
-    """Every process's children, by parent pid."""
-    found: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            found.setdefault(ppid, []).append(int(entry.name))
-    return found
-
-
-def tree(pid: int) -> list[int]:
-    """``pid`` and all its descendants."""
-    below = children()
-    found, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        found.append(current)
-        pending.extend(below.get(current, []))
-    return found
+children, tree = proctree.children, proctree.tree
 
 
 def terminate(process: subprocess.Popen, timeout: float = 30.0) -> int:

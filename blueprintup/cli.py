@@ -1,0 +1,301 @@
+"""``python scripts/blueprint_up.py [render.yaml]``: rehearse a blueprint on this machine.
+
+Before anything starts: the validator's verdict (a blueprint it rejects never starts),
+the resources read, the env file read and every ``sync: false`` value found in it, and
+the cron jobs named by ``--cron-now``. Then one run at a time on this machine.
+
+Exit status: 0 after a stop that was asked for (Ctrl-C, SIGTERM); 1 when something is
+wrong (the message says what, and nothing is left running); 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess  # nosec B404
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from blueprintcheck import check, official
+from blueprintcheck.environment import EnvFileError, parse_dotenv
+from blueprintcheck.problems import Severity
+from blueprintcheck.report import Report, text
+from blueprintup import proctree
+from blueprintup import topology as topology_
+from blueprintup.environment import Platform, Resolver
+from blueprintup.errors import Interrupted, RehearsalError
+from blueprintup.launchers import Image, Processes
+from blueprintup.output import Console
+from blueprintup.rehearsal import Rehearsal, Settings
+from blueprintup.stores import DEFAULT_POSTGRES_URL
+
+EXIT_STOPPED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+LOCK = Path(tempfile.gettempdir()) / "blueprint-up.lock"
+RUN_PREFIX = "blueprint-up-"  # a run's temporary directory: blueprint-up-<run>-<random>
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="blueprint_up.py",
+        description="Start what Render would start from a blueprint, on this machine: its "
+        "Key Value instances as redis-server, its databases on the local PostgreSQL, its "
+        "services and cron jobs, every variable resolved as Render resolves it. Ctrl-C "
+        "stops everything and removes what it made.",
+    )
+    p.add_argument("blueprint", nargs="?", default="render.yaml", help="default: render.yaml")
+    p.add_argument(
+        "--env-file",
+        metavar="FILE",
+        help="NAME=value lines: the sync: false values Render's dashboard asks for; a name "
+        "the blueprint declares nowhere is given to every service",
+    )
+    p.add_argument(
+        "--processes",
+        action="store_true",
+        help="run Docker services as processes of the checkout (fast, no image) instead of "
+        "from the image their Dockerfile builds",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=10000,
+        help="the web service's public URL, on 127.0.0.1 (default 10000; 0: any free port)",
+    )
+    p.add_argument(
+        "--cron-now",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run this cron job once as soon as everything is live (repeatable)",
+    )
+    p.add_argument("--environment", metavar="NAME", help="with projects: the environment to run")
+    p.add_argument(
+        "--postgres-url",
+        default=os.environ.get("BLUEPRINT_UP_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+        help="a superuser's URL on the PostgreSQL server to create the databases on "
+        f"(default: $BLUEPRINT_UP_POSTGRES_URL, else {DEFAULT_POSTGRES_URL})",
+    )
+    p.add_argument(
+        "--build-arg",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a build argument for the image (repeatable), e.g. a base image of your own",
+    )
+    p.add_argument(
+        "--image",
+        metavar="NAME",
+        help="run the Docker services from this image (in buildah's storage) instead of "
+        "building one: the image CI built from the same Dockerfile",
+    )
+    p.add_argument(
+        "--build-volume",
+        action="append",
+        default=[],
+        metavar="SRC:DST[:ro]",
+        help="a host path mounted into the build's RUN steps (repeatable), e.g. a CA bundle "
+        "a TLS-inspecting proxy needs; it is not part of the image",
+    )
+    p.add_argument(
+        "--storage-driver",
+        default=os.environ.get("STORAGE_DRIVER") or None,
+        metavar="DRIVER",
+        help="buildah's storage driver for the image, e.g. vfs where overlay cannot mount "
+        "(default: $STORAGE_DRIVER, else buildah's configuration)",
+    )
+    p.add_argument(
+        "--start-timeout",
+        type=float,
+        default=180.0,
+        metavar="SECONDS",
+        help="how long a service may take to become live (default 180)",
+    )
+    p.add_argument(
+        "--generic",
+        action="store_true",
+        help="validate with Render's own rules only, not this project's contract",
+    )
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    console = Console()
+    try:
+        topology, resolver = prepare(args, console)
+        with single_run():
+            _clear_stale_runs(console)
+            return rehearse(args, topology, resolver, console)
+    except RehearsalError as error:
+        _fail(str(error))
+        return EXIT_FAILED
+
+
+def prepare(args: argparse.Namespace, console: Console) -> tuple[topology_.Topology, Resolver]:
+    """Everything that can be refused before anything starts."""
+    if args.processes and args.image:
+        raise RehearsalError("--image and --processes: choose one (the image, or the checkout)")
+    path = Path(args.blueprint)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise RehearsalError(f"cannot read {path}: {error.strerror or error}") from None
+    try:
+        result = check(raw, file=path.name, repo=path.resolve().parent, generic=args.generic)
+    except official.InstallationError as error:
+        raise RehearsalError(str(error)) from None
+    errors = [p for p in result.problems if p.severity == Severity.ERROR]
+    if errors or result.document is None:
+        report = text(Report(result.problems, errors))
+        raise RehearsalError(f"the validator rejects {path}; nothing was started:\n{report}")
+    topology = topology_.read(result.document, environment=args.environment)
+    for skipped in topology.skipped:
+        console.status(f"not rehearsed: {skipped.name}: {skipped.reason}")
+    crons = [s.name for s in topology.crons]
+    for name in args.cron_now:
+        if name not in crons:
+            known = ", ".join(crons) or "none"
+            raise RehearsalError(f"--cron-now {name}: no such cron job (cron jobs: {known})")
+    resolver = Resolver(topology, _env_file(args.env_file), _platform(path.resolve().parent))
+    missing = resolver.missing()
+    if missing:
+        lines = "\n".join(f"  {owner}: {', '.join(keys)}" for owner, keys in missing.items())
+        raise RehearsalError(
+            f"{path.name} declares these variables with sync: false; Render's dashboard asks "
+            "for their values. Give them in an env file (--env-file FILE, NAME=value lines; "
+            f"NAME= for a value left empty). Nothing was started.\n{lines}"
+        )
+    undeclared = resolver.undeclared()
+    if undeclared:
+        console.status(
+            f"declared nowhere in {path.name}, so given to every service (as if set on each "
+            f"service's page of the dashboard): {', '.join(undeclared)}"
+        )
+    return topology, resolver
+
+
+def rehearse(
+    args: argparse.Namespace, topology: topology_.Topology, resolver: Resolver, console: Console
+) -> int:
+    run = secrets.token_hex(3)
+    root = Path(args.blueprint).resolve().parent
+    cancel = threading.Event()
+    launcher: Processes | Image = Processes(root, console, cancel)
+    run_dir = Path(tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{run}-"))
+    if not args.processes:
+        try:
+            launcher = Image(
+                root, console, run_dir, run, list(args.build_arg), list(args.build_volume),
+                args.storage_driver, cancel, args.image,
+            )  # fmt: skip
+        except RehearsalError:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise
+    settings = Settings(args.port, args.postgres_url, args.start_timeout, tuple(args.cron_now))
+    rehearsal = Rehearsal(topology, resolver, launcher, console, settings, run_dir, run, cancel)
+
+    def request_stop(signum: int, _frame: object) -> None:
+        if not rehearsal.stop_requested.is_set():
+            console.status(f"{signal.Signals(signum).name}: stopping")
+        rehearsal.stop_requested.set()
+
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    code = EXIT_STOPPED
+    try:
+        rehearsal.start()
+        console.status("everything is live; Ctrl-C stops it all")
+        rehearsal.watch()
+    except Interrupted:
+        pass
+    except RehearsalError as error:
+        _fail(str(error))
+        code = EXIT_FAILED
+    finally:
+        rehearsal.stop()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    console.status("stopped; every process, database and Redis of this run is gone")
+    return code
+
+
+@contextmanager
+def single_run(lock: Path = LOCK) -> Iterator[None]:
+    """One rehearsal at a time on this machine: they would share ports and databases."""
+    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(descriptor, 32, 0).decode(errors="replace").strip() or "?"
+            raise RehearsalError(
+                f"another blueprint_up is running (pid {holder}); stop it first (Ctrl-C "
+                f"where it runs, or kill -TERM {holder})"
+            ) from None
+        os.ftruncate(descriptor, 0)
+        os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def _clear_stale_runs(console: Console) -> None:
+    """What a rehearsal killed outright (SIGKILL, a crash) left: its directory, and the
+    redis-servers still running in it. Only this machine's lock holder runs, so any
+    rehearsal directory there is now is stale."""
+    for directory in Path(tempfile.gettempdir()).glob(f"{RUN_PREFIX}*"):
+        if not directory.is_dir() or directory.is_symlink():
+            continue
+        for pid in proctree.tree(1):
+            with contextlib.suppress(OSError):
+                if Path(os.readlink(f"/proc/{pid}/cwd")).is_relative_to(directory):
+                    os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(directory, ignore_errors=True)
+        console.status(f"removed {directory}, left by a rehearsal that was killed")
+
+
+def _env_file(name: str | None) -> dict[str, str]:
+    if name is None:
+        return {}
+    try:
+        return dict(parse_dotenv(Path(name).read_text(), name).values)
+    except OSError as error:
+        raise RehearsalError(f"cannot read the env file {name}: {error.strerror}") from None
+    except (UnicodeDecodeError, EnvFileError) as error:
+        raise RehearsalError(f"the env file {name}: {error}") from None
+
+
+def _platform(root: Path) -> Platform:
+    binary = shutil.which("git")
+
+    def git(*arguments: str) -> str | None:
+        if binary is None:
+            return None
+        try:
+            result = subprocess.run(  # nosec B603
+                [binary, "-C", str(root), *arguments], capture_output=True, text=True, timeout=10
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return result.stdout.strip() or None if result.returncode == 0 else None
+
+    origin = git("config", "--get", "remote.origin.url") or ""
+    slug = re.search(r"[:/]([^/:]+/[^/]+?)(?:\.git)?$", origin)
+    return Platform(
+        commit=git("rev-parse", "HEAD"),
+        branch=git("rev-parse", "--abbrev-ref", "HEAD"),
+        repo_slug=slug.group(1) if slug else None,
+    )
+
+
+def _fail(message: str) -> None:
+    print(f"blueprint_up: {message}", file=sys.stderr, flush=True)

@@ -1,0 +1,115 @@
+"""Images and containers without a Docker daemon: ``buildah`` builds the Dockerfile and runs
+commands in working containers (``--isolation chroot``, the host's network, as Render's
+instances have their own)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess  # nosec B404
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from blueprintup import proctree
+from blueprintup.errors import RehearsalError
+
+BUILDAH = "buildah"
+ENV_MOUNT = "/run/blueprint-up.env"
+# The command runs after the environment is read from a file mounted into the container
+# (never as --env arguments, which every local user could read in the process list).
+WITH_ENVIRONMENT = ["/bin/sh", "-c", f'set -a; . {ENV_MOUNT}; set +a; exec "$@"', "blueprint-up"]
+
+
+class Buildah:
+    """buildah's commands, with the storage driver chosen (``--storage-driver``; ``None``:
+    buildah's own configuration)."""
+
+    def __init__(self, storage_driver: str | None = None):
+        binary = shutil.which(BUILDAH)
+        if binary is None:
+            raise RehearsalError(
+                "buildah is not installed: Debian/Ubuntu: apt-get install buildah (the "
+                "package buildah). Or rehearse without the image: --processes"
+            )
+        self.base = [binary, *(["--storage-driver", storage_driver] if storage_driver else [])]
+
+    def build_command(
+        self,
+        *,
+        context: Path,
+        dockerfile: Path,
+        tag: str,
+        build_args: Sequence[str] = (),
+        volumes: Sequence[str] = (),
+    ) -> list[str]:
+        command = [
+            *self.base, "bud", "--isolation", "chroot", "--layers=false",
+            "--file", str(dockerfile), "--tag", tag,
+        ]  # fmt: skip
+        for argument in build_args:
+            command += ["--build-arg", argument]
+        for volume in volumes:  # mounted into RUN steps only, never into the image
+            command += ["--volume", volume]
+        return [*command, str(context)]
+
+    def require_image(self, image: str) -> None:
+        result = subprocess.run(  # nosec B603
+            [*self.base, "inspect", "--type", "image", image], capture_output=True, check=False
+        )
+        if result.returncode != 0:
+            raise RehearsalError(
+                f"--image {image}: no such image in buildah's storage (built with another "
+                "--storage-driver?)"
+            )
+
+    def create(self, image: str, name: str) -> str:
+        return self._run("from", "--name", name, image).strip()
+
+    def remove(self, container: str) -> None:
+        subprocess.run([*self.base, "rm", container], capture_output=True, check=False)  # nosec B603
+
+    def remove_image(self, image: str) -> None:
+        subprocess.run(  # nosec B603
+            [*self.base, "rmi", "--force", image], capture_output=True, check=False
+        )
+
+    def run_command(self, container: str, env_file: Path, argv: Sequence[str]) -> list[str]:
+        """``argv`` in ``container``, with the variables of ``env_file`` (``export K='v'``
+        lines), as the image's own user, on the host's network."""
+        return [
+            *self.base, "run", "--isolation", "chroot",
+            "--volume", f"{env_file}:{ENV_MOUNT}:ro",
+            container, "--", *WITH_ENVIRONMENT, *argv,
+        ]  # fmt: skip
+
+    def _run(self, *arguments: str) -> str:
+        result = subprocess.run(  # nosec B603
+            [*self.base, *arguments], capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            raise RehearsalError(
+                f"buildah {arguments[0]} failed ({result.returncode}): "
+                f"{result.stderr.strip()[-2000:]}"
+            )
+        return result.stdout
+
+
+def main_process(runner: int, timeout: float = 30.0) -> int | None:
+    """The process ``buildah run`` (pid ``runner``) started in the container: the one a
+    container's stop signal goes to. ``None`` when ``runner`` ended first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        below = proctree.children()
+        pending = list(below.get(runner, []))
+        while pending:
+            pid = pending.pop()
+            parent = proctree.command_line(pid)
+            if parent and parent[0].endswith("buildah-chroot-exec"):
+                started = below.get(pid, [])
+                if started:
+                    return started[0]
+            pending.extend(below.get(pid, []))
+        if not Path(f"/proc/{runner}").exists():
+            return None
+        time.sleep(0.05)
+    return None

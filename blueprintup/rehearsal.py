@@ -1,0 +1,380 @@
+"""A blueprint, running: its datastores, then its services in order, each the way Render
+deploys it, watched until it is asked to stop, then stopped the way Render stops it and
+removed.
+
+- Key Value instances and databases first (``blueprintup.stores``).
+- Each service: its build (the image, or a native runtime's ``buildCommand``), its
+  ``preDeployCommand`` (a failure stops everything, as a failed deploy does), then
+  ``numInstances`` instances. A web service is live once every instance answers its
+  ``healthCheckPath`` (2xx or 3xx; without one, once its port takes connections), and is
+  reached through its edge (``blueprintup.edge``); a private service likewise, without an
+  edge; a worker once its instances have kept running through the start-up grace. A
+  service that exits while starting stops the whole rehearsal with its last lines.
+- Once live, an instance that exits is replaced by a new one, as Render does.
+- Cron jobs run on their schedule (UTC), one run at a time.
+- Stopping: SIGTERM to every instance and run, SIGKILL to what is still running after its
+  service's ``maxShutdownDelaySeconds``, then the datastores and everything made for the
+  run are removed.
+"""
+
+from __future__ import annotations
+
+import http.client
+import secrets
+import shutil
+import socket
+import subprocess  # nosec B404
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from blueprintup import ports
+from blueprintup.edge import Edge
+from blueprintup.environment import HOST, Endpoint, Resolver
+from blueprintup.errors import Interrupted, RehearsalError
+from blueprintup.launchers import Image, Launched, Processes, shell
+from blueprintup.output import Console
+from blueprintup.schedule import Schedule
+from blueprintup.stores import PostgresServer, RedisInstance
+from blueprintup.topology import Service, Topology
+
+STARTUP_GRACE = 5.0  # a worker that keeps running this long has started
+TICK = 0.25
+RESTART_BACKOFF_MAX = 30.0
+
+
+@dataclass
+class Instance:
+    service: Service
+    id: str  # RENDER_INSTANCE_ID
+    port: int | None
+    launched: Launched
+    started: float = field(default_factory=time.monotonic)
+    live: bool = False
+    replaced: bool = False  # it exited; another instance takes (or will take) its place
+    crashes: int = 0  # instances of this slot that exited soon after starting, in a row
+
+    @property
+    def label(self) -> str:
+        return f"{self.service.name} {self.id.rsplit('-', 1)[-1]}"
+
+
+@dataclass
+class Settings:
+    edge_port: int = 10000
+    postgres_url: str = ""
+    start_timeout: float = 180.0
+    cron_now: tuple[str, ...] = ()
+
+
+class Rehearsal:
+    def __init__(
+        self,
+        topology: Topology,
+        resolver: Resolver,
+        launcher: Processes | Image,
+        console: Console,
+        settings: Settings,
+        run_dir: Path,
+        run: str,
+        stop_requested: threading.Event | None = None,
+    ):
+        self.topology, self.resolver, self.launcher = topology, resolver, launcher
+        self.console, self.settings, self.run_dir, self.run = console, settings, run_dir, run
+        self.stop_requested = stop_requested or threading.Event()  # Ctrl-C, SIGTERM
+        self.redis: list[RedisInstance] = []
+        self.postgres = PostgresServer(settings.postgres_url, console, run=run)
+        self.instances: dict[str, list[Instance]] = {}
+        self.cron_runs: dict[str, Instance] = {}
+        self.schedules: dict[str, Schedule] = {}
+        self.edges: dict[str, Edge] = {}
+        self.ports: dict[str, list[int]] = {}
+        self._pending_restarts: list[tuple[float, Instance]] = []
+
+    # --- start -----------------------------------------------------------------------
+    def start(self) -> None:
+        for key_value in self.topology.key_values:
+            store = RedisInstance(key_value, self.run_dir / key_value.name, self.console)
+            self.redis.append(store)
+            endpoint = store.start()
+            self.resolver.key_values[key_value.name] = endpoint
+            self.console.status(
+                f"{key_value.name} is available at {endpoint.connection_string} "
+                f"(maxmemory-policy {key_value.policy}, persistence {key_value.persistence})"
+            )
+        for database in self.topology.databases:
+            access = self.postgres.create(database)
+            self.resolver.databases[database.name] = access
+            self.console.status(
+                f"{database.name} is available: database {access.database}, user "
+                f"{access.user}, on {access.host}:{access.port}"
+            )
+        self._place_listeners()
+        for service in self.topology.services:
+            self._interruptible()
+            self._start_service(service)
+        for name in self.settings.cron_now:
+            self.run_cron(self.topology.service(name))  # type: ignore[arg-type]
+
+    def _place_listeners(self) -> None:
+        """Ports for every instance of every listening service, and an edge per web
+        service (the first on ``edge_port``), decided before anything starts: the
+        environment of one service can name another's."""
+        first_web = True
+        for service in self.topology.services:
+            if not service.listens:
+                continue
+            declared = self.resolver.declared_port(service)
+            if declared is not None and service.instances == 1:
+                ports.claim(declared, f"the PORT {service.name} declares")
+                chosen = [declared]
+            else:
+                if declared is not None:
+                    self.console.status(
+                        f"{service.name}: {service.instances} instances cannot share PORT "
+                        f"{declared} on one machine; each listens on a port of its own"
+                    )
+                chosen = [ports.free() for _ in range(service.instances)]
+            self.ports[service.name] = chosen
+            self.resolver.listeners[service.name] = Endpoint(HOST, chosen[0], scheme="http")
+            if service.type == "web":
+                port = self.settings.edge_port if first_web else 0
+                if port:
+                    ports.claim(port, f"{service.name}'s public URL; choose another with --port")
+                edge = Edge(port).start()
+                self.edges[service.name] = edge
+                self.resolver.externals[service.name] = edge.endpoint
+                first_web = False
+
+    def _start_service(self, service: Service) -> None:
+        build_env = self._environment(service, "build", None)
+        self.launcher.prepare(service, build_env)
+        if service.pre_deploy:
+            self._pre_deploy(service)
+        if service.type == "cron":
+            schedule = Schedule(service.name, service.schedule or "")
+            self.schedules[service.name] = schedule
+            self.console.status(
+                f"{service.name} is scheduled: {schedule.expression} (UTC), next run at "
+                f"{schedule.next_at:%Y-%m-%d %H:%M} UTC"
+            )
+            return
+        slots = self.ports.get(service.name) or [None] * service.instances
+        self.instances[service.name] = [self._spawn(service, port) for port in slots]
+        self._wait_live(service)
+        self._route(service)
+        edge = self.edges.get(service.name)
+        count = len(slots)
+        where = f" at {edge.endpoint.connection_string}" if edge else ""
+        self.console.status(f"{service.name} is live{where} ({count} instance{'s' * (count > 1)})")
+
+    def _pre_deploy(self, service: Service) -> None:
+        self.console.status(f"{service.name}: running the pre-deploy command")
+        env = self._environment(service, "pre-deploy", None)
+        launched = self.launcher.spawn(
+            service, shell(service.pre_deploy or ""), env,
+            prefix=f"{service.name} pre-deploy", slot="pre-deploy",
+        )  # fmt: skip
+        try:
+            code = self._wait_end(launched)
+        finally:
+            self.launcher.release(service, "pre-deploy")
+        if code != 0:
+            raise RehearsalError(
+                f"{service.name}: the pre-deploy command exited with {code}; as on Render, "
+                "the deploy fails and nothing more starts. Its last lines:\n"
+                + "\n".join(launched.pump.tail)
+            )
+
+    def _spawn(self, service: Service, port: int | None, crashes: int = 0) -> Instance:
+        instance_id = f"{self.resolver.service_id(service)}-{secrets.token_hex(3)[:5]}"
+        env = self._environment(service, instance_id, port)
+        prefix = f"{service.name} {instance_id.rsplit('-', 1)[-1]}"
+        launched = self.launcher.spawn(
+            service, self.launcher.command(service), env, prefix=prefix, slot=instance_id
+        )
+        return Instance(service, instance_id, port, launched, crashes=crashes)
+
+    def _environment(self, service: Service, instance_id: str, port: int | None) -> dict:
+        return self.resolver.environment(service, instance_id=instance_id, port=port)
+
+    def _wait_live(self, service: Service) -> None:
+        deadline = time.monotonic() + self.settings.start_timeout
+        pending = list(self.instances[service.name])
+        while pending:
+            self._interruptible()
+            for instance in list(pending):
+                code = instance.launched.poll()
+                if code is not None:
+                    instance.launched.end()
+                    raise RehearsalError(
+                        f"{instance.label} exited with {code} while starting; its last lines:\n"
+                        + "\n".join(instance.launched.pump.tail)
+                    )
+                if self._answers(instance):
+                    instance.live = True
+                    pending.remove(instance)
+            if pending and time.monotonic() > deadline:
+                what = _liveness(service)
+                raise RehearsalError(
+                    f"{service.name} did not become live within {self.settings.start_timeout:.0f}s "
+                    f"({what}); its last lines:\n" + "\n".join(pending[0].launched.pump.tail)
+                )
+            time.sleep(TICK)
+
+    def _answers(self, instance: Instance) -> bool:
+        service = instance.service
+        if not service.listens:
+            return time.monotonic() - instance.started >= STARTUP_GRACE
+        if instance.port is None:
+            return False
+        if not service.health_path:
+            try:
+                socket.create_connection((HOST, instance.port), timeout=1).close()
+                return True
+            except OSError:
+                return False
+        connection = http.client.HTTPConnection(HOST, instance.port, timeout=5)
+        try:
+            connection.request("GET", service.health_path, headers={"User-Agent": "Render/1.0"})
+            return 200 <= connection.getresponse().status < 400
+        except OSError:
+            return False
+        finally:
+            connection.close()
+
+    def _route(self, service: Service) -> None:
+        edge = self.edges.get(service.name)
+        if edge is not None:
+            live = [i.port for i in self.instances[service.name] if i.live and i.port]
+            edge.route_to(live)
+
+    # --- cron jobs ---------------------------------------------------------------------
+    def run_cron(self, service: Service) -> None:
+        if service.name in self.cron_runs:
+            self.console.status(
+                f"{service.name}: a run is due, but the last one is still running; as on "
+                "Render, one run at a time"
+            )
+            return
+        run_id = f"{self.resolver.service_id(service)}-{secrets.token_hex(3)[:5]}"
+        env = self._environment(service, run_id, None)
+        self.console.status(f"{service.name}: run {run_id.rsplit('-', 1)[-1]} started")
+        launched = self.launcher.spawn(
+            service, self.launcher.command(service), env,
+            prefix=f"{service.name} {run_id.rsplit('-', 1)[-1]}", slot="runs",
+        )  # fmt: skip
+        self.cron_runs[service.name] = Instance(service, run_id, None, launched)
+
+    # --- watch -------------------------------------------------------------------------
+    def watch(self) -> None:
+        """Until stop is requested: replace instances that exit, run cron jobs when due."""
+        while not self.stop_requested.wait(TICK):
+            self._tend_instances()
+            self._tend_crons()
+
+    def _tend_instances(self) -> None:
+        now = time.monotonic()
+        for instances in self.instances.values():
+            for instance in instances:
+                if instance.replaced:
+                    continue
+                code = instance.launched.poll()
+                if code is not None:
+                    self._replace(instance, code, now)
+                elif not instance.live and self._answers(instance):
+                    instance.live = True
+                    self.console.status(f"{instance.label} is live")
+            if instances:
+                self._route(instances[0].service)
+        for entry in [entry for entry in self._pending_restarts if entry[0] <= now]:
+            self._pending_restarts.remove(entry)
+            old = entry[1]
+            siblings = self.instances[old.service.name]
+            siblings[siblings.index(old)] = self._spawn(old.service, old.port, old.crashes)
+
+    def _replace(self, instance: Instance, code: int, now: float) -> None:
+        """An instance that exited after start-up: a new one takes its place, at once, or
+        after a growing pause if they keep exiting soon after starting."""
+        instance.launched.end()
+        instance.live, instance.replaced = False, True
+        soon = now - instance.started < 30
+        instance.crashes = instance.crashes + 1 if soon else 0
+        delay = min(2.0**instance.crashes, RESTART_BACKOFF_MAX) if soon else 0.0
+        self.console.status(
+            f"{instance.label} exited with {code}; as Render does, a new instance starts"
+            + (f" in {delay:.0f}s" if delay else "")
+        )
+        self.launcher.release(instance.service, instance.id)
+        self._pending_restarts.append((now + delay, instance))
+
+    def _tend_crons(self) -> None:
+        for name, run in list(self.cron_runs.items()):
+            code = run.launched.poll()
+            if code is not None:
+                run.launched.end()
+                seconds = time.monotonic() - run.started
+                self.console.status(f"{run.label}: run ended with exit {code} after {seconds:.1f}s")
+                del self.cron_runs[name]
+        for name, schedule in self.schedules.items():
+            if schedule.due():
+                self.run_cron(self.topology.service(name))  # type: ignore[arg-type]
+
+    # --- stop --------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Every instance and run gets SIGTERM, then SIGKILL after its service's
+        ``maxShutdownDelaySeconds``; then the datastores and what was made go."""
+        for edge in self.edges.values():
+            edge.route_to([])
+        running = [i for group in self.instances.values() for i in group if not i.replaced]
+        running += list(self.cron_runs.values())
+        if running:
+            self.console.status("stopping every service: SIGTERM, as Render sends it")
+        now = time.monotonic()
+        for instance in running:
+            instance.launched.terminate()
+        for instance in running:
+            self._wait_stopped(instance, now + instance.service.shutdown_delay)
+        for edge in self.edges.values():
+            edge.stop()
+        self.launcher.close()
+        for store in self.redis:
+            store.stop()
+        self.postgres.drop_all()
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    def _wait_stopped(self, instance: Instance, deadline: float) -> None:
+        try:
+            code = instance.launched.process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            instance.launched.kill()
+            self.console.status(
+                f"{instance.label} still ran {instance.service.shutdown_delay}s after SIGTERM "
+                "(maxShutdownDelaySeconds): SIGKILL"
+            )
+            return
+        instance.launched.end()
+        self.console.status(f"{instance.label} stopped (exit {code})")
+
+    # --- helpers -----------------------------------------------------------------------
+    def _wait_end(self, launched: Launched) -> int:
+        while True:
+            self._interruptible()
+            code = launched.poll()
+            if code is not None:
+                launched.pump.join()
+                return code
+            time.sleep(TICK)
+
+    def _interruptible(self) -> None:
+        if self.stop_requested.is_set():
+            raise Interrupted
+
+
+def _liveness(service: Service) -> str:
+    if service.health_path:
+        return f"its healthCheckPath {service.health_path} never answered 2xx or 3xx"
+    if service.listens:
+        return "its port never took a connection"
+    return "it did not keep running"

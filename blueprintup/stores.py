@@ -1,0 +1,194 @@
+"""The managed datastores, on this machine: a ``redis-server`` per Key Value instance, and a
+database and user per PostgreSQL database on a local PostgreSQL server.
+
+Everything made here is removed at the end. A database or user this module made is marked
+with a comment, so one left behind by a run that could not clean up (killed with SIGKILL)
+is recognised and replaced, and one it did not make is never touched.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import subprocess  # nosec B404
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import redis
+from psycopg import sql
+
+from blueprintup import ports
+from blueprintup.environment import HOST, DatabaseAccess, Endpoint
+from blueprintup.errors import RehearsalError
+from blueprintup.output import Console, Pump
+from blueprintup.topology import Database, KeyValue
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+MARK = "made by blueprint_up"
+_REDIS_DEFAULT_SAVE = "3600 1 300 100 60 10000"  # redis-server's own default
+PERSISTENCE = {  # Render's persistenceMode -> redis-server's options
+    "off": ["--save", "", "--appendonly", "no"],
+    "snapshot": ["--save", _REDIS_DEFAULT_SAVE, "--appendonly", "no"],
+    "journal-snapshot": [
+        "--save",
+        _REDIS_DEFAULT_SAVE,
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+    ],
+}
+
+
+class RedisInstance:
+    def __init__(self, key_value: KeyValue, directory: Path, console: Console):
+        self.key_value, self.directory, self.console = key_value, directory, console
+        self.process: subprocess.Popen | None = None
+        self.endpoint: Endpoint | None = None
+
+    def start(self, timeout: float = 15.0) -> Endpoint:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RehearsalError(
+                f"{self.key_value.name}: redis-server is not installed. Debian/Ubuntu: "
+                "apt-get install redis-server (the package redis-server); macOS: brew install redis"
+            )
+        self.directory.mkdir(parents=True, exist_ok=True)
+        port = ports.free()
+        memory_mb = self.key_value.memory_mb
+        memory = ["--maxmemory", f"{memory_mb}mb"] if memory_mb else []
+        self.process = subprocess.Popen(  # nosec B603
+            [
+                binary,
+                "--bind",
+                HOST,
+                "--port",
+                str(port),
+                "--dir",
+                str(self.directory),
+                "--maxmemory-policy",
+                self.key_value.policy,
+                *memory,
+                *PERSISTENCE.get(self.key_value.persistence, PERSISTENCE["off"]),
+                "--loglevel",
+                "warning",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        pump = Pump(self.console, self.key_value.name, self.process.stdout)
+        client = redis.Redis(host=HOST, port=port, socket_timeout=1)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pump.join()
+                raise RehearsalError(
+                    f"{self.key_value.name}: redis-server exited with {self.process.returncode}:\n"
+                    + "\n".join(pump.tail)
+                )
+            try:
+                client.ping()
+                self.endpoint = Endpoint(HOST, port)
+                return self.endpoint
+            except redis.RedisError:
+                time.sleep(0.05)
+            finally:
+                client.close()
+        raise RehearsalError(f"{self.key_value.name}: redis-server did not answer in {timeout}s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class PostgresServer:
+    """A PostgreSQL server this machine can reach as a superuser (``--postgres-url``)."""
+
+    def __init__(self, admin_url: str, console: Console, *, run: str):
+        self.admin_url, self.console, self.run = admin_url, console, run
+        parts = urlsplit(admin_url)
+        self.host, self.port = parts.hostname or HOST, parts.port or 5432
+        self.made: list[DatabaseAccess] = []
+
+    def _connect(self) -> psycopg.Connection:
+        try:
+            return psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5)
+        except psycopg.OperationalError as error:
+            raise RehearsalError(
+                f"PostgreSQL does not answer at {self.host}:{self.port} "
+                f"({type(error).__name__}). Start it (Debian/Ubuntu: apt-get install "
+                "postgresql, the package postgresql; then pg_ctlcluster <version> main start), "
+                "or pass --postgres-url with a superuser's URL"
+            ) from None
+
+    def create(self, database: Database) -> DatabaseAccess:
+        password = secrets.token_urlsafe(24)
+        with self._connect() as connection:
+            self._note_version(connection, database)
+            self._clear_leftover(connection, database)
+            name, user = sql.Identifier(database.database), sql.Identifier(database.user)
+            mark = sql.Literal(f"{MARK} for {database.name} (run {self.run})")
+            connection.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(user, sql.Literal(password))
+            )
+            connection.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(user, mark))
+            connection.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(name, user))
+            connection.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(name, mark))
+        access = DatabaseAccess(self.host, self.port, database.user, password, database.database)
+        self.made.append(access)
+        return access
+
+    def _note_version(self, connection: psycopg.Connection, database: Database) -> None:
+        major = str(connection.info.server_version // 10000)
+        if database.major_version and database.major_version != major:
+            self.console.status(
+                f"{database.name} asks for PostgreSQL {database.major_version}; the local "
+                f"server is {major}: rehearsing on {major}"
+            )
+
+    def _clear_leftover(self, connection: psycopg.Connection, database: Database) -> None:
+        found = connection.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            (database.database,),
+        ).fetchone()
+        role = connection.execute(
+            "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = %s",
+            (database.user,),
+        ).fetchone()
+        for kind, row, name in (
+            ("database", found, database.database),
+            ("user", role, database.user),
+        ):
+            if row is not None and not (row[0] or "").startswith(MARK):
+                raise RehearsalError(
+                    f"{database.name}: the {kind} {name!r} already exists on the PostgreSQL at "
+                    f"{self.host}:{self.port} and blueprint_up did not make it; it is left "
+                    "alone. Pass --postgres-url for another server, or remove it yourself"
+                )
+        if found is not None or role is not None:
+            self.console.status(f"{database.name}: removing what an earlier run left behind")
+            _drop(connection, database.database, database.user)
+
+    def drop_all(self) -> None:
+        if not self.made:
+            return
+        with self._connect() as connection:
+            while self.made:
+                access = self.made.pop()
+                _drop(connection, access.database, access.user)
+
+
+def _drop(connection: psycopg.Connection, database: str, user: str) -> None:
+    connection.execute(
+        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+    )
+    connection.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(user)))

@@ -1,0 +1,223 @@
+"""The project's own render.yaml, rehearsed: scripts/blueprint_up.py starts what Render would
+(Redis for the Key Value, a database and user for PostgreSQL, the web behind an edge, the
+worker, both cron jobs), with SendGrid and Render's API pointed at local fakes through the
+env file. A registration through the web's URL is emailed by the worker, SendGrid's
+signed events reach the web through the edge, both cron jobs run on demand, and Ctrl-C
+leaves no process, database, user or directory behind. Once as processes of the
+checkout, once from the image the Dockerfile builds."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.support import image, services
+from tests.support.blueprint_up import BlueprintUp, leftovers
+from tests.support.fake_render import FakeRender
+from tests.support.fake_sendgrid import FakeSendGrid, Reporting
+from tests.support.http import call
+from tests.support.sendgrid_events import EventSigner
+
+pytestmark = [pytest.mark.integration]
+
+SENDGRID_KEY = "SG.rehearsal-key-never-logged"
+RENDER_KEY = "rnd_rehearsal_key_never_logged"
+ADDRESS = "rehearsal@example.com"
+
+
+@pytest.fixture
+def fakes() -> Iterator[tuple[FakeSendGrid, FakeRender]]:
+    sendgrid = FakeSendGrid(api_key=SENDGRID_KEY).start()
+    render = FakeRender(RENDER_KEY, name="remosphere-worker").start()
+    yield sendgrid, render
+    sendgrid.stop()
+    render.stop()
+
+
+@pytest.fixture
+def env_file(tmp_path, fakes) -> tuple[Path, EventSigner]:
+    """What a person types into Render's dashboard for the sync: false variables, and
+    where SendGrid and Render's API are (declared nowhere in render.yaml)."""
+    sendgrid, render = fakes
+    signer = EventSigner()
+    path = tmp_path / "rehearsal.env"
+    path.write_text(
+        "\n".join(
+            [
+                "CORS_ALLOWED_ORIGINS=https://app.example.com",
+                f"SENDGRID_WEBHOOK_PUBLIC_KEY={signer.public_key}",
+                f"SENDGRID_API_KEY={SENDGRID_KEY}",
+                "DEFAULT_FROM_EMAIL=no-reply@example.com",
+                "EMAIL_VERIFICATION_URL=https://app.example.com/verify-email",
+                "PASSWORD_RESET_URL=https://app.example.com/reset-password",
+                f"RENDER_API_KEY={RENDER_KEY}",
+                f"SENDGRID_API_HOST={sendgrid.host}",
+                f"RENDER_API_URL={render.url}",
+                "",
+            ]
+        )
+    )
+    return path, signer
+
+
+def rehearse(tmp_path: Path, env_file: Path, *mode: str) -> BlueprintUp:
+    return BlueprintUp(
+        "render.yaml", "--env-file", str(env_file), "--port", "0",
+        "--postgres-url", services.database_url("postgres"),
+        "--cron-now", "remosphere-sweep", "--cron-now", "remosphere-autoscaler", *mode,
+        log=tmp_path / "blueprint-up.log",
+    )  # fmt: skip
+
+
+def outcome_in_the_rehearsals_database(address: str) -> tuple[str, str] | None:
+    with psycopg.connect(services.database_url("remosphere")) as connection:
+        row = connection.execute(
+            "SELECT status, outcome FROM authentication_email WHERE address = %s", (address,)
+        ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def the_deployed_shape_works(up: BlueprintUp, fakes, signer: EventSigner, timeout: float) -> None:
+    sendgrid, render = fakes
+    url = up.wait_for(r"==> remosphere-web is live at (http://\S+)", timeout=timeout).group(1)
+    up.wait_for(r"==> everything is live", timeout=120)
+    up.wait_for(r"==> remosphere-kv is available at redis://127\.0\.0\.1:\d+ "
+                r"\(maxmemory-policy noeviction, persistence journal-snapshot\)")  # fmt: skip
+    sendgrid.report_events(Reporting(f"{url}/webhooks/sendgrid", signer))
+
+    answer = call("POST", f"{url}/api/auth/register",
+                  {"email": ADDRESS, "password": "a-long-and-unusual-passphrase"})  # fmt: skip
+    assert answer.status == 201, answer.body
+    [request] = sendgrid.wait_for(1, timeout=60)
+    assert request.to == ADDRESS
+    # SendGrid's signed batch reached the web through the edge (production mode redirects
+    # plain HTTP; the edge says it was HTTPS, as Render's does), and was recorded.
+    sendgrid.wait_for_reports(1, timeout=60)
+    assert outcome_in_the_rehearsals_database(ADDRESS) == ("sent", "delivered")
+
+    up.wait_for(r"==> remosphere-sweep \w+: run ended with exit 0")
+    up.wait_for(r"==> remosphere-autoscaler \w+: run ended with exit 0")
+    assert any("/services" in path for _, path, _ in render.requests)
+
+    family = up.family()
+    assert up.interrupt() == 0, up.output[-4000:]
+    assert "==> stopped; every process, database and Redis of this run is gone" in up.output
+    assert leftovers(family) == []
+    for secret in (SENDGRID_KEY, RENDER_KEY):
+        assert secret not in up.output
+
+
+def containers_and_images_of_rehearsals() -> list[str]:
+    found = []
+    for listing in (["containers", "--format", "{{.ContainerName}}"],
+                    ["images", "--format", "{{.Name}}"]):  # fmt: skip
+        result = subprocess.run(
+            ["buildah", *image.STORAGE, *listing], capture_output=True, text=True, check=True
+        )
+        found += [name for name in result.stdout.split() if "blueprint-up-" in name]
+    return found
+
+
+@pytest.mark.xdist_group("blueprint_up")
+def test_the_blueprint_rehearsed_as_processes(tmp_path, fakes, env_file):
+    path, signer = env_file
+    up = rehearse(tmp_path, path, "--processes")
+    try:
+        the_deployed_shape_works(up, fakes, signer, timeout=120)
+        assert "pre-deploy | " in up.output  # migrations ran as the preDeployCommand
+    finally:
+        up.kill()
+
+
+@pytest.mark.image
+@pytest.mark.xdist_group("image")
+def test_the_blueprint_rehearsed_from_its_image(tmp_path, fakes, env_file, built_image):
+    """From the image the Dockerfile builds (built once for every image test; building
+    it in a rehearsal is the next test's, on a small Dockerfile)."""
+    path, signer = env_file
+    up = rehearse(tmp_path, path, "--storage-driver", "vfs", "--image", image.IMAGE)
+    try:
+        the_deployed_shape_works(up, fakes, signer, timeout=180)
+        assert f"remosphere-web: running the image {image.IMAGE} (--image)" in up.output
+        assert containers_and_images_of_rehearsals() == []
+        assert image.image_exists(image.IMAGE)  # --image: not the rehearsal's to remove
+    finally:
+        up.kill()
+
+
+SERVER = """
+import json, os
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        seen = {
+            "proto": self.headers.get("X-Forwarded-Proto"),
+            "for": self.headers.get("X-Forwarded-For"),
+            "greeting": os.environ.get("GREETING"),
+            "render": os.environ.get("RENDER"),
+            "type": os.environ.get("RENDER_SERVICE_TYPE"),
+            "uid": os.getuid(),
+        }
+        body = json.dumps(seen).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+HTTPServer(("0.0.0.0", int(os.environ["PORT"])), Handler).serve_forever()
+"""
+DOCKERFILE = """
+ARG BASE
+FROM ${BASE}
+COPY server.py /srv/server.py
+USER 10001:10001
+CMD ["python3", "/srv/server.py"]
+"""
+BLUEPRINT = """
+services:
+  - type: web
+    name: echo
+    runtime: docker
+    dockerfilePath: ./Dockerfile
+    dockerContext: .
+    preDeployCommand: python3 -c "import os; print('pre-deploy as', os.getuid())"
+    healthCheckPath: /health
+    envVars:
+      - key: GREETING
+        value: hello
+"""
+
+
+@pytest.mark.image
+@pytest.mark.xdist_group("image")
+def test_a_dockerfile_is_built_and_run_behind_an_edge_like_renders(tmp_path):
+    image.ensure_base_image()
+    files = {"server.py": SERVER, "Dockerfile": DOCKERFILE, "render.yaml": BLUEPRINT}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text.lstrip())
+    up = BlueprintUp(
+        str(tmp_path / "render.yaml"), "--generic", "--port", "0", "--storage-driver", "vfs",
+        "--build-arg", f"BASE={image.BASE_IMAGE}",
+        "--postgres-url", services.database_url("postgres"),
+        log=tmp_path / "blueprint-up.log",
+    )  # fmt: skip
+    try:
+        url = up.wait_for(r"==> echo is live at (http://\S+)", timeout=300).group(1)
+        assert "echo pre-deploy | pre-deploy as 10001" in up.output  # in the image, as its user
+        answer = call("GET", f"{url}/")
+        assert answer.status == 200
+        assert answer.json == {
+            "proto": "https", "for": "127.0.0.1", "greeting": "hello", "render": "true",
+            "type": "web", "uid": 10001,
+        }  # fmt: skip
+        family = up.family()
+        assert up.interrupt() == 0
+        assert leftovers(family) == []
+        assert containers_and_images_of_rehearsals() == []
+    finally:
+        up.kill()

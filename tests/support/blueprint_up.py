@@ -1,0 +1,122 @@
+"""scripts/blueprint_up.py as a person runs it: a process whose output is read line by line,
+stopped with Ctrl-C (SIGINT); and what a rehearsal may leave behind, to prove it left
+nothing."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+from blueprintup import proctree
+from blueprintup.stores import MARK
+from tests.support import services
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "blueprint_up.py"
+
+
+class BlueprintUp:
+    def __init__(self, *arguments: str, log: Path, env: dict[str, str] | None = None):
+        self.log_path = log
+        self._log = log.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, str(SCRIPT), *arguments],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for(self, pattern: str, timeout: float = 180.0) -> re.Match:
+        """The first line matching ``pattern``, waiting for it to be printed."""
+        compiled = re.compile(pattern, re.MULTILINE)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = compiled.search(self.output)
+            if match:
+                return match
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise AssertionError(f"no line matching {pattern!r}:\n{self.output[-6000:]}")
+
+    def family(self) -> list[int]:
+        """Every process it runs now: redis-server renames itself, so a search by command
+        line would not find them all after it exits."""
+        return proctree.tree(self.process.pid)
+
+    def interrupt(self, timeout: float = 150.0) -> int:
+        """Ctrl-C, and the exit status once everything has stopped."""
+        self.process.send_signal(signal.SIGINT)
+        return self.wait(timeout)
+
+    def wait(self, timeout: float = 150.0) -> int:
+        try:
+            return self.process.wait(timeout)
+        finally:
+            self._log.close()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            proctree.kill_tree(self.process.pid)
+            self.process.wait()
+        self._log.close()
+
+
+def run(
+    *arguments: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> tuple[int, str]:
+    """Run to the end: the exit status and everything it printed."""
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), *arguments],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def leftovers(family: list[int] | None = None) -> list[str]:
+    """Processes (of ``family``, or named for a rehearsal), databases, users and
+    directories of a rehearsal still on this machine."""
+    found = [
+        f"process {pid} still runs: {' '.join(proctree.command_line(pid))[:120]}"
+        for pid in family or ()
+        if _running(pid)
+    ]
+    for pid in proctree.tree(1):
+        command = " ".join(proctree.command_line(pid))
+        if "blueprint-up-" in command or str(SCRIPT) in command:
+            found.append(f"process {pid}: {command[:120]}")
+    with psycopg.connect(services.database_url("postgres"), autocommit=True) as connection:
+        for kind, query in (
+            ("database", "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database"),
+            ("user", "SELECT rolname, shobj_description(oid, 'pg_authid') FROM pg_roles"),
+        ):
+            for name, comment in connection.execute(query).fetchall():
+                if (comment or "").startswith(MARK):
+                    found.append(f"{kind} {name}")
+    found += [f"directory {p}" for p in Path(tempfile.gettempdir()).glob("blueprint-up-*")]
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Alive, not a zombie (ended, waiting for init to reap it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
