@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from blueprintcheck.problems import Problem
 from remosphere import envspec
 
-_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
+_QUOTED = re.compile(r"""^\s*(["'])(.*?)\1\s*(?:#.*)?$""")
+_COMMENT = re.compile(r"\s#.*$")
 
 
 class EnvFileError(Exception):
@@ -37,10 +39,10 @@ def parse_dotenv(text: str, file: str) -> Environment:
         if not match:
             raise EnvFileError(f"{file}:{number}: expected NAME=value")
         name, value = match.groups()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
+        # A "#" after whitespace starts a comment, as python-dotenv reads it ("A= # x" is
+        # empty); "A=#x" and "A=a#b" keep theirs, and so does a quoted value.
+        quoted = _QUOTED.match(value)
+        value = quoted.group(2) if quoted else _COMMENT.sub("", value).strip()
         values[name], lines[name] = value, number
     return Environment(values, file, lines)
 
