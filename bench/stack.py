@@ -256,8 +256,13 @@ class Stack:
         self._processes.clear()
 
     def close(self) -> None:
+        """Stop everything and remove the database and the queue's data: a run leaves the
+        machine as it found it."""
         self.stop()
         self.sendgrid.stop()
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        with psycopg.connect(services.database_url("postgres"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
     def set_sendgrid_latency(self, seconds: float) -> None:
         self.sendgrid.answer_always(Answer(202, delay=seconds))

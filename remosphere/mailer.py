@@ -149,6 +149,9 @@ def _network_reason(error: Exception) -> str:
     """What went wrong on the way, without urllib3's text (it can hold the URL)."""
     cause = getattr(error, "reason", None) or error
     name = type(cause).__name__
+    # urllib3 makes a refused connection a kind of ConnectTimeoutError: say which it was.
+    if isinstance(cause, urllib3.exceptions.NewConnectionError):
+        return f"{name}: could not connect"
     if isinstance(cause, urllib3.exceptions.TimeoutError | TimeoutError):
         return f"{name}: no answer within {settings.SENDGRID_TIMEOUT}s"
     return name

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 
+import psycopg
 import pytest
 
 from bench import run
+from tests.support import services
 
 # One xdist worker runs this module: one smoke run serves all its tests.
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("bench")]
@@ -64,6 +66,14 @@ def test_the_benchmarks_leave_no_cgroup_behind(smoke_run):
         p.name for c in cgroups.CONTROLLERS for p in (cgroups.ROOT / c).glob("remosphere-bench-*")
     ]
     assert left == []
+
+
+def test_the_benchmarks_leave_no_database_behind(smoke_run):
+    from bench.stack import DATABASE
+
+    with psycopg.connect(services.database_url("postgres")) as conn:
+        left = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
+        assert left.fetchall() == []
 
 
 def test_smoke_run_records_the_latency_floor_and_the_connection_budget(smoke_run):
