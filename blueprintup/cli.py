@@ -40,7 +40,9 @@ from blueprintup.rehearsal import Rehearsal, Settings
 from blueprintup.stores import DEFAULT_POSTGRES_URL
 
 EXIT_STOPPED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-LOCK = Path(tempfile.gettempdir()) / "blueprint-up.lock"
+# One per machine, whatever TMPDIR says: the ports and the database names are the
+# machine's. Opened with O_NOFOLLOW, so a link planted there is refused, not followed.
+LOCK = Path("/tmp/blueprint-up.lock")  # noqa: S108  # nosec B108
 RUN_PREFIX = "blueprint-up-"  # a run's temporary directory: blueprint-up-<run>-<random>
 
 
@@ -190,8 +192,8 @@ def rehearse(
     run = secrets.token_hex(3)
     root = Path(args.blueprint).resolve().parent
     cancel = threading.Event()
-    launcher: Processes | Image = Processes(root, console, cancel)
     run_dir = Path(tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{run}-"))
+    launcher: Processes | Image = Processes(root, console, cancel, run_dir / "tmp")
     if not args.processes:
         try:
             launcher = Image(
@@ -231,7 +233,13 @@ def rehearse(
 @contextmanager
 def single_run(lock: Path = LOCK) -> Iterator[None]:
     """One rehearsal at a time on this machine: they would share ports and databases."""
-    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    try:
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as error:
+        raise RehearsalError(
+            f"cannot open {lock}, which keeps to one rehearsal per machine ({error.strerror}); "
+            "it may belong to another user's rehearsal: remove it if none runs"
+        ) from None
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)

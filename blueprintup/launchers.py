@@ -114,11 +114,14 @@ def docker_command(service: Service, root: Path) -> list[str]:
 @dataclass
 class Processes:
     """Commands run from the checkout, with this interpreter's environment first on PATH
-    (where the image would have its own)."""
+    (where the image would have its own). With ``scratch``, each instance's TMPDIR is a
+    folder of its own below it (as a container's /tmp is its own), removed with the run
+    whatever the instance left there."""
 
     root: Path
     console: Console
     cancel: threading.Event = field(default_factory=threading.Event)
+    scratch: Path | None = None
 
     def prepare(self, service: Service, env: dict[str, str]) -> None:
         if service.build_command:
@@ -136,7 +139,7 @@ class Processes:
         process = subprocess.Popen(  # nosec B603
             argv,
             cwd=self._directory(service),
-            env=self._environment(env),
+            env=self._environment(env, slot),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -153,8 +156,12 @@ class Processes:
         directory = service.docker_context if service.docker else service.root_dir
         return (self.root / directory).resolve()
 
-    def _environment(self, env: dict[str, str]) -> dict[str, str]:
+    def _environment(self, env: dict[str, str], slot: str) -> dict[str, str]:
         inherited = {name: os.environ[name] for name in INHERITED if name in os.environ}
+        if self.scratch is not None:
+            tmp = self.scratch / slot
+            tmp.mkdir(parents=True, exist_ok=True)
+            inherited["TMPDIR"] = str(tmp)
         path = f"{Path(sys.executable).parent}:{os.environ.get('PATH', os.defpath)}"
         return {**inherited, "PATH": path, **env}
 
@@ -188,7 +195,7 @@ class Image:
     _native: Processes = field(init=False)
 
     def __post_init__(self) -> None:
-        self._native = Processes(self.root, self.console, self.cancel)
+        self._native = Processes(self.root, self.console, self.cancel, self.run_dir / "tmp")
         self._buildah = containers.Buildah(self.storage_driver)
         if self.prebuilt:
             self._buildah.require_image(self.prebuilt)

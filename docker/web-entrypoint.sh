@@ -29,11 +29,13 @@ migrate_if_asked() {
 
 # Gunicorn's processes share the request metrics through files in this directory
 # (prometheus-client's multiprocess mode); it must start empty, so metrics restart at zero
-# with the instance as they would with one process.
+# with the instance as they would with one process. One made here is marked, and Gunicorn
+# removes it when it exits (remosphere/gunicorn_hooks.py).
 prepare_metrics_dir() {
   if [[ -z "${PROMETHEUS_MULTIPROC_DIR:-}" ]]; then
     PROMETHEUS_MULTIPROC_DIR=$(mktemp -d -t remosphere-metrics.XXXXXX)
     export PROMETHEUS_MULTIPROC_DIR
+    : >"${PROMETHEUS_MULTIPROC_DIR}/.made-by-web-entrypoint"
   else
     mkdir -p "${PROMETHEUS_MULTIPROC_DIR}"
     find "${PROMETHEUS_MULTIPROC_DIR}" -maxdepth 1 -name '*.db' -delete
@@ -45,6 +47,7 @@ main() {
   prepare_metrics_dir
   migrate_if_asked
   exec gunicorn remosphere.wsgi:application \
+    --config python:remosphere.gunicorn_hooks \
     --bind "0.0.0.0:${PORT}" \
     --workers "${WEB_CONCURRENCY}" \
     --threads "${GUNICORN_THREADS}" \

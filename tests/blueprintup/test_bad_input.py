@@ -190,3 +190,17 @@ def test_a_live_instance_that_exits_is_replaced_as_render_does(tmp_path):
         assert leftovers(family) == []
     finally:
         rehearsal.kill()
+
+
+def test_a_lock_file_that_cannot_be_opened_is_a_message_not_a_traceback(tmp_path):
+    from blueprintup.cli import single_run
+    from blueprintup.errors import RehearsalError
+
+    planted = tmp_path / "blueprint-up.lock"
+    planted.symlink_to(tmp_path / "someone-elses-file")  # a link is refused, not followed
+    with (
+        pytest.raises(RehearsalError, match=r"cannot open .*blueprint-up\.lock"),
+        single_run(planted),
+    ):
+        pass
+    assert not (tmp_path / "someone-elses-file").exists()

@@ -69,7 +69,7 @@ def rehearse(tmp_path: Path, env_file: Path, *mode: str) -> BlueprintUp:
         "render.yaml", "--env-file", str(env_file), "--port", "0",
         "--postgres-url", services.database_url("postgres"),
         "--cron-now", "remosphere-sweep", "--cron-now", "remosphere-autoscaler", *mode,
-        log=tmp_path / "blueprint-up.log",
+        log=tmp_path / "blueprint-up.log", tmpdir=tmp_path / "tmp",
     )  # fmt: skip
 
 
@@ -107,6 +107,7 @@ def the_deployed_shape_works(up: BlueprintUp, fakes, signer: EventSigner, timeou
     assert up.interrupt() == 0, up.output[-4000:]
     assert "==> stopped; every process, database and Redis of this run is gone" in up.output
     assert leftovers(family) == []
+    assert up.tmpdir is not None and list(up.tmpdir.iterdir()) == []  # nor a temporary file
     for secret in (SENDGRID_KEY, RENDER_KEY):
         assert secret not in up.output
 

@@ -225,3 +225,33 @@ def test_under_gunicorn_every_scrape_counts_the_requests_of_every_process(start_
 
     # Each scrape lands on whichever process is free; each sees the instance's total.
     assert {counted() for _ in range(10)} == {(before + 30, 1)}
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_the_metrics_directory_the_entrypoint_made_goes_with_the_web(
+    start_web, worker_env, tmp_path
+):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    web = start_web({**worker_env, "TMPDIR": str(scratch)})
+    [made] = scratch.glob("remosphere-metrics.*")
+    assert call("GET", f"{web.url}/healthz").status == 200
+    assert list(made.glob("*.db"))  # in use: the processes' metric files
+
+    web.stop()
+
+    assert web.process.returncode == 0
+    assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_metrics_directory_the_operator_named_is_kept(start_web, worker_env, tmp_path):
+    named = tmp_path / "metrics"
+    web = start_web({**worker_env, "PROMETHEUS_MULTIPROC_DIR": str(named)})
+    assert call("GET", f"{web.url}/healthz").status == 200
+
+    web.stop()
+
+    assert named.is_dir()

@@ -4,6 +4,7 @@ nothing."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -23,9 +24,15 @@ SCRIPT = ROOT / "scripts" / "blueprint_up.py"
 
 
 class BlueprintUp:
-    def __init__(self, *arguments: str, log: Path, env: dict[str, str] | None = None):
+    def __init__(self, *arguments: str, log: Path, env: dict[str, str] | None = None,
+                 tmpdir: Path | None = None):  # fmt: skip
+        """``tmpdir``: its TMPDIR (and so its services'), to see what is left there."""
         self.log_path = log
+        self.tmpdir = tmpdir
         self._log = log.open("wb")
+        if tmpdir is not None:
+            tmpdir.mkdir(parents=True, exist_ok=True)
+            env = {**(env if env is not None else os.environ), "TMPDIR": str(tmpdir)}
         self.process = subprocess.Popen(
             [sys.executable, str(SCRIPT), *arguments],
             cwd=ROOT,
