@@ -74,6 +74,10 @@ class Stack:
         self.sendgrid = FakeSendGrid(api_key=SENDGRID_KEY).start()
         self.env = {
             "PATH": os.environ["PATH"],
+            # What the processes leave in their temporary directory (an earlier commit's
+            # web, measured as the baseline, does not remove its metrics directory) goes
+            # with the run's own directory.
+            "TMPDIR": str(workdir),
             "RENDER": "true",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "DATABASE_URL": self.database_url,
