@@ -23,6 +23,7 @@ from authentication.models import Email
 from authentication.tasks import send_email
 from tests.conftest import SENDGRID_TEST_KEY
 from tests.support import services
+from tests.support.cron import sweep
 from tests.support.fake_sendgrid import Answer
 from tests.support.http import call
 from tests.support.processes import with_venv_on_path
@@ -60,21 +61,6 @@ def ask(request) -> Callable[[str, str], int]:
 
 def status_of(email: str) -> str:
     return Email.objects.get(address=email).status
-
-
-def sweep(env: dict[str, str]) -> str:
-    """Run the sweep as Render's cron job does, through its entrypoint; ``--stale-after 0``
-    so a test need not wait the production threshold."""
-    result = subprocess.run(
-        ["docker/sweep-entrypoint.sh", "--stale-after", "0"],
-        cwd=ROOT,
-        env=with_venv_on_path(env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 def worker_shutdown_delay() -> int:

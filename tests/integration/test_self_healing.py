@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import time
 from contextlib import contextmanager
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -21,33 +19,19 @@ from kombu import Connection
 
 from operations import liveness, stall
 from tests.support import services
+from tests.support.cron import sweep
 from tests.support.fake_sendgrid import Answer
 from tests.support.http import call
-from tests.support.processes import with_venv_on_path
 from tests.support.redis_server import RedisServer
 from tests.support.settle import settled
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a-long-and-unusual-passphrase"
 FAST = {"WORKER_PROBE_SECONDS": "1", "WORKER_STALL_SECONDS": "6"}
 # The bound, a heartbeat to notice it, and the warm shutdown of an idle node.
 WITHIN = 6 + 1 + 10
-
-
-def sweep(env: dict[str, str]) -> None:
-    """The sweep, as Render's cron job runs it (now, not after its threshold)."""
-    result = subprocess.run(
-        ["docker/sweep-entrypoint.sh", "--stale-after", "0"],
-        cwd=ROOT,
-        env=with_venv_on_path(env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def register(live_server, address: str) -> None:
