@@ -60,33 +60,32 @@ class Service:
     def docker(self) -> bool:
         return self.runtime == "docker"
 
-    @property
-    def command(self) -> str | None:
-        """What starts it: ``dockerCommand`` (the image's own command when absent) or
-        ``startCommand``."""
-        key = "dockerCommand" if self.docker else "startCommand"
+    def _text(self, key: str) -> str | None:
+        """A text field, or ``None`` where it is absent or empty."""
         value = self.data.get(key)
         return str(value) if value else None
 
     @property
+    def command(self) -> str | None:
+        """What starts it: ``dockerCommand`` (the image's own command when absent) or
+        ``startCommand``."""
+        return self._text("dockerCommand" if self.docker else "startCommand")
+
+    @property
     def pre_deploy(self) -> str | None:
-        value = self.data.get("preDeployCommand")
-        return str(value) if value else None
+        return self._text("preDeployCommand")
 
     @property
     def build_command(self) -> str | None:
-        value = self.data.get("buildCommand")
-        return str(value) if value and not self.docker else None
+        return None if self.docker else self._text("buildCommand")
 
     @property
     def health_path(self) -> str | None:
-        value = self.data.get("healthCheckPath")
-        return str(value) if value else None
+        return self._text("healthCheckPath")
 
     @property
     def schedule(self) -> str | None:
-        value = self.data.get("schedule")
-        return str(value) if value else None
+        return self._text("schedule")
 
     @property
     def shutdown_delay(self) -> int:
