@@ -24,7 +24,7 @@ lint: $(STAMP)  ## ruff, shellcheck, hadolint, bandit, and the CI workflow again
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/shellcheck docker/*.sh scripts/*.sh .ci/run
 	$(VENV)/bin/hadolint Dockerfile
-	$(VENV)/bin/bandit -q -r remosphere authentication operations blueprintcheck blueprintup scripts
+	$(VENV)/bin/bandit -q -r remosphere servicespec authentication operations blueprintcheck blueprintup scripts
 	$(VENV)/bin/check-jsonschema -q --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 bench: $(STAMP)  ## Run the benchmarks; regenerate docs/BENCHMARKS.md and bench/results.json

@@ -3,7 +3,7 @@
 Delivery is at least once. A row is written in the caller's transaction and its task is
 enqueued only after that transaction commits; if the broker is down then, the row waits
 for the sweep. Delivering claims the row for a lease (longer than a task may run:
-``remosphere.timeouts``) before calling SendGrid and marks it ``sent`` after, so
+``servicespec.timeouts``) before calling SendGrid and marks it ``sent`` after, so
 concurrent tasks for one row never both send and a re-run after ``sent`` does nothing.
 The one window for a duplicate: a worker killed after SendGrid accepted the email but
 before the row was marked (docs/RELIABILITY.md).
@@ -27,7 +27,8 @@ from django.utils import timezone
 
 from authentication import messages, suppressions
 from authentication.models import Email, Suppression, User
-from remosphere import db, mailer, timeouts
+from remosphere import db, mailer
+from servicespec import timeouts
 
 logger = logging.getLogger(__name__)
 

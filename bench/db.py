@@ -1,5 +1,5 @@
 """The PostgreSQL connections the project's own render.yaml can hold at its largest
-(validator rule C011's arithmetic, remosphere/dbbudget.py), against its plan's cap. No
+(validator rule C011's arithmetic, servicespec/dbbudget.py), against its plan's cap. No
 process runs: this is arithmetic on the blueprint."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 from bench.common import ROOT
 from blueprintcheck.checks.capacity import budget
 from blueprintcheck.loader import load
-from remosphere import dbbudget
+from servicespec import dbbudget
 
 
 def run(*, smoke: bool) -> dict[str, Any]:

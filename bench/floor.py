@@ -13,7 +13,7 @@ from celery import Celery
 
 from bench.common import ROOT
 from bench.stack import REDIS_URL, SENDGRID_KEY, Stack
-from remosphere import envspec
+from servicespec import envspec
 from tests.support import processes
 
 POOL = envspec.BY_NAME["CELERY_WORKER_POOL"].default

@@ -477,7 +477,7 @@ def db(results: dict[str, Any]) -> str | None:
     return f"""## Database connections
 
 Section `db` (`bench/db.py`): arithmetic on the project's own `render.yaml`, the same as
-validator rule C011 (`remosphere/dbbudget.py`): what every service can hold at once at its
+validator rule C011 (`servicespec/dbbudget.py`): what every service can hold at once at its
 most instances, against what the database's plan allows.
 
 | Figure | Value |

@@ -22,7 +22,7 @@ from typing import Any
 from bench import cgroups
 from bench.common import ROOT, checkout
 from bench.stack import PeakMemory, Stack, cpu_seconds, memory_mb, wait_for_emails
-from remosphere import envspec
+from servicespec import envspec
 
 LATENCIES = (0.1, 0.3)
 SETTLE_SECONDS = 3

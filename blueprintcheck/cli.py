@@ -28,7 +28,7 @@ from blueprintcheck.environment import (
 )
 from blueprintcheck.problems import Problem, Severity, sort_key
 from blueprintcheck.report import FORMATS, Report
-from remosphere import envspec
+from servicespec import envspec
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 ROLES = envspec.PROCESSES

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from blueprintcheck.problems import Problem
-from remosphere import envspec
+from servicespec import envspec
 
 _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
 _QUOTED = re.compile(r"""^\s*(["'])(.*?)\1\s*(?:#.*)?$""")

@@ -10,7 +10,7 @@ set -euo pipefail
 # spec's defaults for the unset ones (AUTOSCALE_TARGET_LATENCY_SECONDS...).
 load_environment() {
   local defaults
-  defaults=$(python -m remosphere.envspec defaults autoscale)
+  defaults=$(python -m servicespec.envspec defaults autoscale)
   eval "$defaults"
 }
 

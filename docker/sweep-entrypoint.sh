@@ -9,7 +9,7 @@ set -euo pipefail
 # spec's defaults for the unset ones (EMAIL_SWEEP_AFTER_SECONDS, LOG_LEVEL...).
 load_environment() {
   local defaults
-  defaults=$(python -m remosphere.envspec defaults sweep)
+  defaults=$(python -m servicespec.envspec defaults sweep)
   eval "$defaults"
 }
 

@@ -14,7 +14,7 @@ log() { printf 'web-entrypoint: %s\n' "$*" >&2; }
 # spec's defaults for the unset ones (PORT, WEB_CONCURRENCY, GUNICORN_*...).
 load_environment() {
   local defaults
-  defaults=$(python -m remosphere.envspec defaults web)
+  defaults=$(python -m servicespec.envspec defaults web)
   eval "$defaults"
 }
 

@@ -11,7 +11,7 @@ set -euo pipefail
 # spec's defaults for the unset ones (CELERY_WORKER_POOL, CELERY_WORKER_CONCURRENCY...).
 load_environment() {
   local defaults
-  defaults=$(python -m remosphere.envspec defaults worker)
+  defaults=$(python -m servicespec.envspec defaults worker)
   eval "$defaults"
 }
 

@@ -21,7 +21,7 @@ from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 
 from operations import liveness, outbox, queues, runs
-from remosphere import envspec
+from servicespec import envspec
 
 OK, FAIL, UNKNOWN = "ok", "fail", "unknown"
 SEND_EMAIL_TASK = "authentication.send_email"

@@ -40,7 +40,7 @@ from django.conf import settings
 from kombu.exceptions import KombuError
 
 from operations import queues, stall
-from remosphere import timeouts
+from servicespec import timeouts
 
 logger = logging.getLogger(__name__)
 

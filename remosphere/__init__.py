@@ -1,19 +1,10 @@
-"""The RemoSphere Django project.
+"""The RemoSphere Django project: the composition root (settings, URLs, the Celery app,
+WSGI) and the primitives every app uses.
 
-The Celery app (``remosphere/celery.py``) is loaded from here on first use rather than
-at import, so ``remosphere.envspec`` stays importable without Celery and Django (the
-blueprint validator imports it). Tasks bind to the app explicitly, and
-``celery -A remosphere`` finds ``remosphere.celery.app`` by itself.
+The Celery app is loaded with Django, as Celery's guide does it, so that the apps'
+``shared_task``s bind to it.
 """
 
-from typing import Any
+from remosphere.celery import app as celery_app
 
 __all__ = ("celery_app",)
-
-
-def __getattr__(name: str) -> Any:
-    if name == "celery_app":
-        from remosphere.celery import app
-
-        return app
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""Generate ``.env.example`` and the README's variable table from ``remosphere.envspec``.
+"""Generate ``.env.example`` and the README's variable table from ``servicespec.envspec``.
 
 ``python -m remosphere.envdocs --write`` rewrites both; ``--check`` exits 1 when either
 has drifted from the spec (the tests run the same comparison).
@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from remosphere.envspec import ALL, PROCESSES, SPEC, Var
+from servicespec.envspec import ALL, PROCESSES, SPEC, Var
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_EXAMPLE = ROOT / ".env.example"
@@ -50,7 +50,7 @@ def markdown_table() -> str:
 def env_example() -> str:
     lines = [
         "# Environment variables of the RemoSphere backend.",
-        "# Generated from remosphere/envspec.py by `python -m remosphere.envdocs --write`;",
+        "# Generated from servicespec/envspec.py by `python -m remosphere.envdocs --write`;",
         "# do not edit by hand. Locally nothing needs to be set: every variable has a",
         "# development default. In production (RENDER set, or DJANGO_ENV=production) the",
         "# variables marked 'required' must be set.",

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
-from remosphere import envspec
+from servicespec import envspec
 
 MASK = "<redacted>"
 MIN_SECRET_LENGTH = 6  # shorter values would mask ordinary words

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from remosphere.envspec import parse_rate
+from servicespec.envspec import parse_rate
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Django settings for RemoSphere.
 
-Every value from the environment comes through ``remosphere.envspec`` (declared once
+Every value from the environment comes through ``servicespec.envspec`` (declared once
 there). With no environment at all this runs locally: DEBUG on, SQLite, a file-system
 broker and emails written as files (``LOCAL_DATA_DIR``). Production mode (``RENDER`` set, or
 ``DJANGO_ENV=production``) refuses to start while anything it needs is missing.
@@ -17,7 +17,8 @@ from pathlib import Path
 
 import dj_database_url
 
-from remosphere import broker, endpoints, envspec, timeouts
+from remosphere import broker
+from servicespec import endpoints, envspec, timeouts
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 try:
@@ -293,7 +294,7 @@ CELERY_WORKER_CONCURRENCY = ENV["CELERY_WORKER_CONCURRENCY"]
 # would open the one window for a duplicate email.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Enforced by the prefork pool only; every pool is bounded by the I/O timeouts instead
-# (remosphere/timeouts.py), these are a backstop past them.
+# (servicespec/timeouts.py), these are a backstop past them.
 CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT = timeouts.celery_time_limits(
     ENV["SENDGRID_TIMEOUT"]
 )

@@ -5,7 +5,8 @@ from drf_spectacular.views import SpectacularAPIView
 
 from authentication import webhooks
 from operations import metrics
-from remosphere import endpoints, health
+from remosphere import health
+from servicespec import endpoints
 
 urlpatterns = [
     path(endpoints.HEALTHZ.lstrip("/"), health.healthz, name="healthz"),

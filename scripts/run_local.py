@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from remosphere import envspec  # noqa: E402 - needs the repository on sys.path
+from servicespec import envspec  # noqa: E402 - needs the repository on sys.path
 
 
 def main() -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from remosphere import envspec
+from servicespec import envspec
 from tests.support import image, services
 from tests.support.fake_sendgrid import FakeSendGrid
 from tests.support.web import WebProcess

@@ -17,7 +17,7 @@ from blueprintcheck import model, plans
 from blueprintcheck.checks.contract import provided, roles
 from blueprintcheck.loader import Document
 from blueprintcheck.rules import Finding, Severity, rule
-from remosphere import envspec
+from servicespec import envspec
 
 E, W = Severity.ERROR, Severity.WARNING
 DURABLE = "journal-snapshot"

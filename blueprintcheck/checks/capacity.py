@@ -1,7 +1,7 @@
 """This project's capacity and scaling rules (C codes; skipped with --generic): what the
 blueprint's instances can ask of the database at their largest, and how the worker's
 instance count is governed when the autoscaler runs (docs/SCALING.md). The connection
-arithmetic lives in ``remosphere.dbbudget``; the values come from the blueprint, else the
+arithmetic lives in ``servicespec.dbbudget``; the values come from the blueprint, else the
 env spec."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from blueprintcheck import model
 from blueprintcheck.checks.contract import _int, _value, provided, roles
 from blueprintcheck.loader import Document
 from blueprintcheck.rules import Finding, Severity, rule
-from remosphere import dbbudget, envspec
+from servicespec import dbbudget, envspec
 
 E = Severity.ERROR
 

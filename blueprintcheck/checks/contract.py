@@ -3,8 +3,8 @@
 The web, worker and sweep services are found by their start commands
 (``docker/web-entrypoint.sh``, ``docker/worker-entrypoint.sh``,
 ``docker/sweep-entrypoint.sh``); what they need comes
-from the env spec (``remosphere/envspec.py``) and the timeout chain from
-``remosphere/timeouts.py``: the blueprint is checked against the code, not a second list.
+from the env spec (``servicespec/envspec.py``) and the timeout chain from
+``servicespec/timeouts.py``: the blueprint is checked against the code, not a second list.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from blueprintcheck import model
 from blueprintcheck.loader import Document
 from blueprintcheck.problems import Path
 from blueprintcheck.rules import Finding, Severity, rule
-from remosphere import endpoints, envspec, timeouts
+from servicespec import endpoints, envspec, timeouts
 
 E, W = Severity.ERROR, Severity.WARNING
 ENTRYPOINTS = {
@@ -242,7 +242,7 @@ def shared_variable_sources(document: Document, repo: FsPath) -> Iterator[Findin
     "visibility timeout, and the longest retry wait < visibility timeout; the liveness "
     "window and the worker shutdown budget < WORKER_STALL_SECONDS (a worker that restarts "
     "itself); Gunicorn's graceful timeout < web maxShutdownDelaySeconds "
-    "(remosphere/timeouts.py).",
+    "(servicespec/timeouts.py).",
     "Raise the later value or lower the earlier one (see docs/RELIABILITY.md).",
     generic=False,
 )

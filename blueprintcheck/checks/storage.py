@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from blueprintcheck import model
 from blueprintcheck.loader import Document
 from blueprintcheck.rules import Finding, Severity, rule
-from remosphere import dbbudget
+from servicespec import dbbudget
 
 E = Severity.ERROR
 MAX_READ_REPLICAS = 5

@@ -272,7 +272,7 @@ def test_an_open_email_of_another_kind_does_not_hold_back_a_new_one(user, redis_
 def test_a_claim_that_came_back_too_late_to_send_safely_gives_the_row_back_unsent(
     email, fake_sendgrid, monkeypatch
 ):
-    from remosphere import timeouts
+    from servicespec import timeouts
 
     monkeypatch.setattr(timeouts, "send_deadline", lambda sendgrid_timeout: -1)
     delivery = deliver(email)

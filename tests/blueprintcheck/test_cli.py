@@ -174,7 +174,7 @@ def test_one_unreadable_path_among_several_exits_2(capsys):
 
 
 def clean_environment(monkeypatch) -> None:
-    from remosphere import envspec
+    from servicespec import envspec
 
     for name in envspec.BY_NAME:
         monkeypatch.delenv(name, raising=False)

@@ -16,7 +16,7 @@ import pytest
 
 from blueprintcheck import official, plans, schema, schemadiff
 from blueprintcheck.checks import build_sources, references
-from remosphere import dbbudget
+from servicespec import dbbudget
 from tests.blueprintcheck.conftest import ROOT
 
 VENDORED = official.SCHEMA_FILE
@@ -171,7 +171,7 @@ def test_the_diff_names_a_new_plan_and_a_new_field():
     ],
 )
 def test_an_installation_without_a_usable_schema_exits_2_saying_so(tmp_path, damage, said):
-    for package in ("blueprintcheck", "remosphere"):
+    for package in ("blueprintcheck", "servicespec"):
         shutil.copytree(
             ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
         )

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from blueprintcheck import official
-from remosphere import envspec, timeouts
+from servicespec import envspec, timeouts
 
 ROOT = Path(__file__).resolve().parents[2]
 BLUEPRINT = yaml.safe_load((ROOT / "render.yaml").read_text())

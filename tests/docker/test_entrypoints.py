@@ -71,7 +71,7 @@ def test_defaults_come_from_the_env_spec():
     result = bash(
         "source docker/web-entrypoint.sh && load_environment && echo $GUNICORN_GRACEFUL_TIMEOUT", {}
     )
-    from remosphere import envspec
+    from servicespec import envspec
 
     assert result.stdout.strip() == envspec.BY_NAME["GUNICORN_GRACEFUL_TIMEOUT"].default
 

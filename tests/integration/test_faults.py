@@ -113,7 +113,7 @@ def test_worker_killed_mid_send_is_replaced_and_the_email_sent_once(
 
     start_worker()
     # The dead worker's lease on the row runs out (moved into the past, rather than
-    # waited for: remosphere.timeouts.lease is 35 s by default).
+    # waited for: servicespec.timeouts.lease is 35 s by default).
     Email.objects.filter(address="killed@example.com").update(
         claimed_until=timezone.now() - timedelta(seconds=1)
     )

@@ -9,7 +9,7 @@ import pytest
 
 from blueprintcheck import validate
 from operations.stall import EXIT_STALLED, NOT_RESUMED, STALLED, Watch, explain, verdict
-from remosphere import timeouts
+from servicespec import timeouts
 from tests.blueprintcheck.conftest import ROOT
 
 BOUND = 180.0

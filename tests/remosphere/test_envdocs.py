@@ -1,6 +1,7 @@
 """Generated docs stay in step with the spec."""
 
-from remosphere import envdocs, envspec
+from remosphere import envdocs
+from servicespec import envspec
 
 
 def test_env_example_is_generated_from_the_spec():

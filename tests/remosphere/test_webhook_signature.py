@@ -9,8 +9,9 @@ import time
 
 import pytest
 
-from remosphere import envspec, webhook_signature
+from remosphere import webhook_signature
 from remosphere.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, Verdict
+from servicespec import envspec
 from tests.support.sendgrid_events import EventSigner
 
 BODY = b'[{"email":"ada@example.com","event":"delivered","timestamp":1732950000}]\r\n'

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from remosphere import envspec
+from servicespec import envspec
 from tests.support.http import call
 from tests.support.processes import free_port
 

@@ -11,7 +11,7 @@ import sys
 from django.core.management.base import BaseCommand
 
 from operations import doctor
-from remosphere import envspec
+from servicespec import envspec
 
 
 class Command(BaseCommand):

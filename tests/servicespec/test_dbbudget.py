@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from remosphere import dbbudget
+from servicespec import dbbudget
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from remosphere import envspec
+from servicespec import envspec
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {"RENDER": "true"}
@@ -37,7 +37,7 @@ def names(problems: list[envspec.Problem]) -> list[str]:
 
 def test_spec_imports_without_django_or_celery():
     code = (
-        "import sys, remosphere.envspec; print('django' in sys.modules or 'celery' in sys.modules)"
+        "import sys, servicespec.envspec; print('django' in sys.modules or 'celery' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -177,7 +177,7 @@ def test_load_raises_once_with_every_problem():
 
 def test_check_command_exits_1_naming_missing_variables():
     result = subprocess.run(
-        [sys.executable, "-m", "remosphere.envspec", "check", "worker"],
+        [sys.executable, "-m", "servicespec.envspec", "check", "worker"],
         cwd=ROOT,
         capture_output=True,
         text=True,
