@@ -1,7 +1,7 @@
 """Account business logic: registration, email verification, login, logout.
 
 Views call these functions and do nothing else of substance. Writes run in one
-transaction with the outbox row of the email they cause (``authentication.emails``).
+transaction with the outbox row of the email they cause (``emails.outbox.email_queue``).
 
 **No account enumeration.** Registering a taken address answers as a new one would (and
 spends the same password hashing), asking for a verification email writes the same
@@ -34,9 +34,12 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework import status
 
-from authentication import emails, tokens
-from authentication.models import Email, Registration, User, normalize_email
+from authentication import tokens
+from authentication.models import Registration, User
+from emails.kinds import Kind
+from emails.outbox import email_queue
 from remosphere import ratelimit
+from remosphere.addresses import normalize_email
 from remosphere.exceptions import ApplicationError, TooManyAttempts
 
 logger = logging.getLogger(__name__)
@@ -70,11 +73,11 @@ def user_register(*, email: str, password: str) -> str:
     user = _account_for(email)
     if user.email_verified:
         logger.info("registration of a verified address (user %s) answered as new", user.pk)
-        emails.email_queue(kind=Email.Kind.ACCOUNT_EXISTS, address=email)
+        email_queue(kind=Kind.ACCOUNT_EXISTS, address=email)
         return email
     Registration.objects.create(user=user, password=hashed)
     _keep_newest_registrations(user)
-    emails.email_queue(kind=Email.Kind.VERIFICATION, address=email)
+    email_queue(kind=Kind.VERIFICATION, address=email)
     return email
 
 
@@ -83,7 +86,7 @@ def verification_email_resend(*, email: str) -> None:
     """Ask for a new confirmation link. The same outbox row whether or not the address
     has an unverified account (the worker decides), so neither the answer nor its timing
     says which."""
-    emails.email_queue(kind=Email.Kind.VERIFICATION, address=normalize_email(email))
+    email_queue(kind=Kind.VERIFICATION, address=normalize_email(email))
 
 
 def user_verify_email(*, token: str, password: str) -> User:
@@ -138,7 +141,7 @@ class Session:
 def password_reset_request(*, email: str) -> None:
     """Ask for a password-reset link; the same outbox row whether or not the address has
     an account (the worker decides)."""
-    emails.email_queue(kind=Email.Kind.PASSWORD_RESET, address=normalize_email(email))
+    email_queue(kind=Kind.PASSWORD_RESET, address=normalize_email(email))
 
 
 def password_reset_confirm(*, token: str, password: str) -> User:

@@ -38,7 +38,7 @@ def floor_ms(stack: Stack, count: int, log: Path) -> list[float]:
         worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             _wait_ready(log, worker)
-            publisher = Celery(broker=REDIS_URL)
+            publisher = Celery(broker=REDIS_URL, set_as_current=False)
             timings = []
             for n in range(count):
                 address = f"floor{n}@example.com"

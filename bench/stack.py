@@ -94,7 +94,7 @@ class Stack:
             "THROTTLE_RATE_LOGIN_ACCOUNT": "1000000/minute",
         }
         self._processes: list[WebProcess | WorkerProcess] = []
-        self._celery = Celery(broker=REDIS_URL)
+        self._celery = Celery(broker=REDIS_URL, set_as_current=False)
         # Stamped as the project's own publisher stamps them: the autoscaler reads it.
         signals.before_task_publish.connect(stamp_published_at)
         self._create_database()

@@ -34,10 +34,11 @@ import redis
 from django.conf import settings
 from django.db import DatabaseError
 
-from authentication.models import Email
+from emails import selectors
 from operations import queues
 from operations.liveness import live_workers
 from operations.render_api import RenderAPI, RenderAPIError, Service
+from remosphere import broker
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +167,7 @@ def autoscale_once(*, dry_run: bool | None = None, now: float | None = None) -> 
             f"AUTOSCALE_MIN_INSTANCES ({policy.minimum}) is above AUTOSCALE_MAX_INSTANCES "
             f"({policy.maximum})"
         )
-    client = queues.broker_client()
+    client = broker.redis_client()
     try:
         [queue] = queues.read(client, now=now)
         live = len(live_workers(client))
@@ -236,7 +237,7 @@ def measured_rate(memory: Memory, depth: int, live: int, now: float) -> float | 
         return memory.rate
     try:
         since = datetime.fromtimestamp(memory.last_run, UTC)
-        sent = Email.objects.filter(sent_at__gt=since).count()
+        sent = selectors.emails_sent_since(since)
     except DatabaseError:
         return memory.rate  # an estimate stays an estimate; the decision still has one
     elapsed = now - memory.last_run

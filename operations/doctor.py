@@ -20,11 +20,13 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 
-from operations import liveness, outbox, queues, runs
+from emails import selectors
+from operations import liveness, queues
+from remosphere import broker, cron_runs
 from servicespec import envspec
 
 OK, FAIL, UNKNOWN = "ok", "fail", "unknown"
-SEND_EMAIL_TASK = "authentication.send_email"
+SEND_EMAIL_TASK = selectors.SEND_EMAIL_TASK
 INSPECT_TIMEOUT = 2.0
 OUTBOX_STUCK_SECONDS = 15 * 60  # three sweeps past EMAIL_SWEEP_AFTER_SECONDS's default
 SWEEP_LATE_SECONDS = 15 * 60  # it runs every 5 minutes
@@ -72,7 +74,7 @@ class Reach:
     def redis(self) -> redis.Redis | None:
         if not settings.REDIS_URL:
             return None
-        client = queues.broker_client()
+        client = broker.redis_client()
         try:
             client.ping()
         except redis.RedisError as error:
@@ -181,7 +183,7 @@ def _eviction_policy(client: redis.Redis) -> str | None:
 
 
 def check_broker(reach: Reach) -> Iterator[Finding]:
-    from remosphere.celery import app
+    from celery import current_app as app
 
     try:
         with app.connection_for_write() as conn:
@@ -236,7 +238,7 @@ def check_registered(reach: Reach) -> Iterator[Finding]:
         return
     if not workers:
         return  # nobody to ask: check_workers said why
-    from remosphere.celery import app
+    from celery import current_app as app
 
     nodes = [w.node for w in workers]
     try:
@@ -291,7 +293,7 @@ def check_outbox(reach: Reach) -> Iterator[Finding]:
         yield Finding("outbox", UNKNOWN, "cannot be read: PostgreSQL is unreachable", DATABASE_FIX)
         return
     try:
-        summary = outbox.summary()
+        summary = selectors.outbox_summary()
     except DatabaseError as error:
         connection.close_if_unusable_or_obsolete()
         yield Finding(
@@ -329,7 +331,7 @@ def check_outbox(reach: Reach) -> Iterator[Finding]:
     yield _delivery_finding(summary)
 
 
-def _delivery_finding(summary: outbox.OutboxSummary) -> Finding:
+def _delivery_finding(summary: selectors.OutboxSummary) -> Finding:
     """What SendGrid reported in the last hour, and whether it reports at all."""
     counts = summary.outcomes_recently
     delivered, bounced = counts.get("delivered", 0), counts.get("bounced", 0)
@@ -368,7 +370,7 @@ def check_jobs(reach: Reach) -> Iterator[Finding]:
         else:
             yield Finding("cron jobs", UNKNOWN, "not recorded without Redis (make run)")
         return
-    sweep = runs.last(runs.SWEEP, reach.redis)
+    sweep = cron_runs.last(cron_runs.SWEEP, reach.redis)
     if sweep is None:
         yield Finding(
             "sweep",
@@ -379,7 +381,7 @@ def check_jobs(reach: Reach) -> Iterator[Finding]:
         )
     else:
         yield _job_finding("sweep", sweep, reach.now, SWEEP_LATE_SECONDS, "remosphere-sweep")
-    autoscale = runs.last(runs.AUTOSCALE, reach.redis)
+    autoscale = cron_runs.last(cron_runs.AUTOSCALE, reach.redis)
     if autoscale is None:
         yield Finding("autoscaler", OK, "not in use (no run recorded; docs/SCALING.md)")
     else:
@@ -388,7 +390,7 @@ def check_jobs(reach: Reach) -> Iterator[Finding]:
         )
 
 
-def _job_finding(name: str, run: runs.Run, now: float, late: float, service: str) -> Finding:
+def _job_finding(name: str, run: cron_runs.Run, now: float, late: float, service: str) -> Finding:
     ago = now - run.at
     if not run.ok:
         return Finding(name, FAIL, f"its last run, {ago:.0f}s ago, failed: {run.summary}",

@@ -40,6 +40,7 @@ from django.conf import settings
 from kombu.exceptions import KombuError
 
 from operations import queues, stall
+from remosphere import broker
 from servicespec import timeouts
 
 logger = logging.getLogger(__name__)
@@ -155,7 +156,7 @@ class FileHeartbeats:
 def heartbeats(client: redis.Redis | None = None) -> RedisHeartbeats | FileHeartbeats:
     """Where this deployment keeps heartbeats (``client``: a Redis client to reuse)."""
     if settings.REDIS_URL:
-        return RedisHeartbeats(client or queues.broker_client())
+        return RedisHeartbeats(client or broker.redis_client())
     return FileHeartbeats(settings.LOCAL_DATA_DIR / "heartbeats")
 
 

@@ -5,8 +5,8 @@ Two kinds of figures:
 - **The system's**, read from Redis and PostgreSQL at scrape time (``SystemCollector``),
   so every web instance and process answers the same, however many there are: queue depth
   and latency (``operations.queues``), workers alive and consuming
-  (``operations.liveness``), the outbox (``operations.outbox``), the cron jobs' last runs
-  (``operations.runs``) and the autoscaler's last decision. Where a name exists in
+  (``operations.liveness``), the outbox (``emails.selectors``), the cron jobs' last runs
+  (``remosphere.cron_runs``) and the autoscaler's last decision. Where a name exists in
   celery-exporter (``celery_queue_length``, ``celery_worker_up``,
   ``celery_active_worker_count``, ``celery_active_consumer_count``), it is used with the
   same labels, so dashboards built for it work.
@@ -33,7 +33,7 @@ from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -44,8 +44,10 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from authentication.models import Email
-from operations import autoscaler, liveness, outbox, queues, runs, stall
+from emails import selectors
+from emails.selectors import Kind, Outcome, Status
+from operations import autoscaler, liveness, queues, stall
+from remosphere import broker, cron_runs
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +55,6 @@ REQUESTS = Histogram(
     "remosphere_http_request_duration_seconds",
     "Time the web took to answer a request, by route, method and status (this instance).",
     ["route", "method", "status"],
-)
-WEBHOOK_EVENTS = Counter(
-    "remosphere_sendgrid_events",
-    "Items of SendGrid's Event Webhook batches, by what became of them (applied, unchanged, "
-    "untracked, unknown_type, no_such_email, foreign, malformed; this instance).",
-    ["result"],
 )
 
 
@@ -103,19 +99,19 @@ class SystemCollector(Collector):
         yield up
 
     def _redis(self) -> Iterator[Metric]:
-        client = queues.broker_client()
+        client = broker.redis_client()
         try:
             now = time.time()
             yield from _queue_families(queues.read(client, now=now))
             yield from _worker_families(liveness.worker_states(client), now)
             yield from _restart_families(stall.restarts(client))
-            yield from _run_families({job: runs.last(job, client) for job in runs.JOBS})
+            yield from _run_families({job: cron_runs.last(job, client) for job in cron_runs.JOBS})
             yield from _decision_families(autoscaler.load_memory(client).last_decision)
         finally:
             client.close()
 
     def _postgresql(self) -> Iterator[Metric]:
-        yield from _outbox_families(outbox.summary())
+        yield from _outbox_families(selectors.outbox_summary())
 
 
 def _queue_families(states: list[queues.QueueState]) -> Iterator[Metric]:
@@ -182,7 +178,7 @@ def _restart_families(restarts: dict[str, int]) -> Iterator[Metric]:
     yield counted
 
 
-def _outbox_families(summary: outbox.OutboxSummary) -> Iterator[Metric]:
+def _outbox_families(summary: selectors.OutboxSummary) -> Iterator[Metric]:
     rows = GaugeMetricFamily(
         "remosphere_outbox_emails",
         "Emails in the outbox, by kind and status.",
@@ -201,9 +197,9 @@ def _outbox_families(summary: outbox.OutboxSummary) -> Iterator[Metric]:
     retries = CounterMetricFamily(
         "remosphere_email_retries", "Attempts beyond each email's first.", labels=["kind"]
     )
-    for kind in Email.Kind.values:
-        sent.add_metric([kind], summary.count(status=Email.Status.SENT, kind=kind))
-        failed.add_metric([kind], summary.count(status=Email.Status.FAILED, kind=kind))
+    for kind in Kind.values:
+        sent.add_metric([kind], summary.count(status=Status.SENT, kind=kind))
+        failed.add_metric([kind], summary.count(status=Status.FAILED, kind=kind))
         retries.add_metric([kind], summary.retries.get(kind, 0))
     oldest = GaugeMetricFamily(
         "remosphere_outbox_oldest_open_age_seconds",
@@ -217,11 +213,11 @@ def _outbox_families(summary: outbox.OutboxSummary) -> Iterator[Metric]:
     )
     yield from (rows, sent, failed, retries, oldest, recent)
     for outcome, said in (
-        (Email.Outcome.DELIVERED, "delivered to the recipient's server"),
-        (Email.Outcome.BOUNCED, "bounced"),
-        (Email.Outcome.DROPPED, "dropped by SendGrid"),
-        (Email.Outcome.DEFERRED, "deferred by the recipient's server, not yet delivered"),
-        (Email.Outcome.SPAM_REPORT, "reported as spam"),
+        (Outcome.DELIVERED, "delivered to the recipient's server"),
+        (Outcome.BOUNCED, "bounced"),
+        (Outcome.DROPPED, "dropped by SendGrid"),
+        (Outcome.DEFERRED, "deferred by the recipient's server, not yet delivered"),
+        (Outcome.SPAM_REPORT, "reported as spam"),
     ):
         yield GaugeMetricFamily(
             f"remosphere_emails_{outcome}_last_hour",
@@ -241,7 +237,7 @@ def _outbox_families(summary: outbox.OutboxSummary) -> Iterator[Metric]:
     )
 
 
-def _run_families(last: dict[str, runs.Run | None]) -> Iterator[Metric]:
+def _run_families(last: dict[str, cron_runs.Run | None]) -> Iterator[Metric]:
     at = GaugeMetricFamily(
         "remosphere_job_last_run_timestamp_seconds",
         "When the cron job (sweep, autoscale) last ran.",

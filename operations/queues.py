@@ -78,8 +78,3 @@ def published_at(raw: bytes | None) -> float | None:
         return float(value)
     except (ValueError, KeyError, TypeError):
         return None
-
-
-def broker_client() -> redis.Redis:
-    """A client for the broker's Redis, with timeouts a health check can live with."""
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=3, socket_connect_timeout=3)

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
-from authentication.models import normalize_email
 from remosphere import ratelimit
+from remosphere.addresses import normalize_email
 
 
 class AdminSite(admin.AdminSite):

@@ -85,6 +85,14 @@ class Message(virtual.Message):
         return str((self.headers or {}).get("task") or "a message")
 
 
+def redis_client() -> redis_py.Redis:
+    """A client for the broker's Redis, for reading it (queues, heartbeats, cron runs),
+    with timeouts a health check can live with."""
+    from django.conf import settings
+
+    return redis_py.Redis.from_url(settings.REDIS_URL, socket_timeout=3, socket_connect_timeout=3)
+
+
 def _name(error: BaseException) -> str:
     return type(error).__name__
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "knox",
     "drf_spectacular",
     "authentication",
+    "emails",
     "operations",
 ]
 
@@ -244,7 +245,7 @@ SENDGRID_API_KEY = ENV["SENDGRID_API_KEY"]
 SENDGRID_API_HOST = ENV["SENDGRID_API_HOST"]
 SENDGRID_TIMEOUT = ENV["SENDGRID_TIMEOUT"]
 # Without a SendGrid key (only possible outside production) mail goes through Django's
-# file backend so a person can open it; see remosphere/mailer.py.
+# file backend so a person can open it; see emails/sending.py.
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = LOCAL_DATA_DIR / "mail"
 EMAIL_VERIFICATION_URL = ENV["EMAIL_VERIFICATION_URL"]
@@ -315,7 +316,7 @@ EMAIL_SWEEP_AFTER_SECONDS = ENV["EMAIL_SWEEP_AFTER_SECONDS"]
 WORKER_PROBE_SECONDS = ENV["WORKER_PROBE_SECONDS"]  # operations/liveness.py
 WORKER_STALL_SECONDS = ENV["WORKER_STALL_SECONDS"]  # operations/stall.py
 METRICS_TOKEN = ENV["METRICS_TOKEN"]  # operations/metrics.py
-SENDGRID_WEBHOOK_PUBLIC_KEY = ENV["SENDGRID_WEBHOOK_PUBLIC_KEY"]  # authentication/webhooks.py
+SENDGRID_WEBHOOK_PUBLIC_KEY = ENV["SENDGRID_WEBHOOK_PUBLIC_KEY"]  # emails/webhooks.py
 PROMETHEUS_MULTIPROC_DIR = ENV["PROMETHEUS_MULTIPROC_DIR"]  # read by prometheus-client too
 RENDER_SERVICE_TYPE = ENV["RENDER_SERVICE_TYPE"]  # operations/doctor.py
 

@@ -9,7 +9,8 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from authentication import services, tokens
-from authentication.models import Email, Registration, User
+from authentication.models import Registration, User
+from emails.models import Email
 from remosphere.exceptions import ApplicationError
 from tests.support.hashers import CountingHasher
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from authentication.models import Email, Suppression
+from emails.models import Email, Suppression
 from tests.support.fake_sendgrid import Reporting
 from tests.support.http import call
 from tests.support.processes import with_venv_on_path

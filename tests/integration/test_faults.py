@@ -19,8 +19,8 @@ import pytest
 import yaml
 from django.utils import timezone
 
-from authentication.models import Email
-from authentication.tasks import send_email
+from emails.models import Email
+from emails.tasks import send_email
 from tests.conftest import SENDGRID_TEST_KEY
 from tests.support import services
 from tests.support.cron import sweep
@@ -227,7 +227,7 @@ def _broker(url: str) -> Iterator[Callable[[int], None]]:
     """Publish send_email tasks to the broker at ``url``, as the web does."""
     from celery import Celery
 
-    app = Celery(broker=url)
+    app = Celery(broker=url, set_as_current=False)  # the project's app stays current
     try:
         yield lambda email_id: app.send_task(
             "authentication.send_email", args=[email_id], queue="remosphere"

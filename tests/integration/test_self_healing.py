@@ -172,7 +172,8 @@ def private_redis():
 def test_a_redis_outage_of_a_few_seconds_is_not_a_stall(
     live_server, start_worker, fake_sendgrid, private_redis
 ):
-    from authentication.models import Email, User
+    from authentication.models import User
+    from emails.models import Email
 
     worker = start_worker(REDIS_URL=private_redis.url, RENDER_INSTANCE_ID="outage", **FAST)
     node_of("outage", private_redis.url)
@@ -194,7 +195,8 @@ def test_a_redis_outage_of_a_few_seconds_is_not_a_stall(
 def test_a_warm_shutdown_without_redis_says_what_becomes_of_each_message_without_a_traceback(
     live_server, start_worker, fake_sendgrid, private_redis
 ):
-    from authentication.models import Email, User
+    from authentication.models import User
+    from emails.models import Email
 
     addresses = [f"inflight{n}@example.com" for n in range(3)]
     fake_sendgrid.answer_next(*[Answer(202, delay=3)] * len(addresses))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from authentication.models import Email
+from emails.models import Email
 from tests.support import services
 from tests.support.fake_render import FakeRender, autoscaler_env
 from tests.support.fake_sendgrid import Answer

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from authentication.models import Email
-from operations import runs
+from emails.models import Email
+from remosphere import cron_runs
 from tests.support.processes import free_port, with_venv_on_path
 from tests.support.redis_server import RedisServer
 
@@ -189,7 +189,9 @@ def test_emails_that_failed_in_the_last_hour_are_counted_with_their_reason(docto
 
 
 def test_a_failed_sweep_run_is_reported_with_what_it_said(doctor, redis_client):
-    runs.record(runs.SWEEP, ok=False, summary="could not reach PostgreSQL", client=redis_client)
+    cron_runs.record(
+        cron_runs.SWEEP, ok=False, summary="could not reach PostgreSQL", client=redis_client
+    )
     finding = doctor().findings["sweep"]
     assert (finding["status"], "could not reach PostgreSQL" in finding["detail"]) == (
         "fail",

@@ -13,8 +13,9 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from authentication import services
-from authentication.models import Email
-from operations import autoscaler, runs
+from emails.models import Email
+from operations import autoscaler
+from remosphere import cron_runs
 from tests.support.http import call
 from tests.support.processes import free_port
 
@@ -168,8 +169,10 @@ def test_the_outbox_figures_are_its_rows(scrape, redis_client):
 
 @pytest.mark.django_db
 def test_the_cron_jobs_last_runs_and_the_autoscalers_last_decision_are_shown(scrape, redis_client):
-    runs.record(runs.SWEEP, ok=True, summary="re-enqueued 0 emails", client=redis_client)
-    runs.record(runs.AUTOSCALE, ok=False, summary="Render answered 503", client=redis_client)
+    cron_runs.record(cron_runs.SWEEP, ok=True, summary="re-enqueued 0 emails", client=redis_client)
+    cron_runs.record(
+        cron_runs.AUTOSCALE, ok=False, summary="Render answered 503", client=redis_client
+    )
     decision = {
         **{"at": "2026-11-26T12:00:00+00:00", "acted": True, "dry_run": False},
         **{"instances_before": 1, "instances_after": 3},

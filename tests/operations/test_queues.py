@@ -7,7 +7,7 @@ import time
 
 import redis
 
-from authentication.tasks import send_email
+from emails.tasks import send_email
 from operations import queues
 from tests.support.redis_server import RedisServer
 

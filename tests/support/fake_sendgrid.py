@@ -1,6 +1,6 @@
 """A local HTTP server that speaks SendGrid's v3 ``POST /v3/mail/send``.
 
-Test code only: the production code path (``remosphere.mailer``) is pointed here through
+Test code only: the production code path (``emails.sendgrid.client``) is pointed here through
 ``SENDGRID_API_HOST``. Each request is recorded; answers come from a script of responses
 (status, headers, delay) and default to SendGrid's 202 Accepted with an ``X-Message-Id``.
 Like SendGrid, it can then report what became of each accepted email to an Event
@@ -17,7 +17,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from remosphere.mailer import EMAIL_ID_ARG
+from emails.sendgrid.events import EMAIL_ID_ARG
 from tests.support.http import Reply
 from tests.support.local_api import JsonHandler, LocalServer
 from tests.support.sendgrid_events import EventSigner, event

@@ -15,8 +15,8 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from remosphere.mailer import EMAIL_ID_ARG
-from remosphere.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from emails.sendgrid.events import EMAIL_ID_ARG
+from emails.sendgrid.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from tests.support.http import Reply, call
 
 # What each kind of event adds to the common fields (SendGrid's Event Webhook reference).

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from operations import runs
 from operations.autoscaler import AutoscaleError, autoscale_once
+from remosphere import cron_runs
 
 
 class Command(BaseCommand):
@@ -24,6 +24,6 @@ class Command(BaseCommand):
         try:
             outcome = autoscale_once(dry_run=dry_run)  # logs its line: figures and reason
         except AutoscaleError as error:
-            runs.record(runs.AUTOSCALE, ok=False, summary=str(error))
+            cron_runs.record(cron_runs.AUTOSCALE, ok=False, summary=str(error))
             raise CommandError(f"autoscale: {error}") from None
-        runs.record(runs.AUTOSCALE, ok=True, summary=outcome.decision.reason)
+        cron_runs.record(cron_runs.AUTOSCALE, ok=True, summary=outcome.decision.reason)

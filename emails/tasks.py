@@ -1,4 +1,4 @@
-"""Celery tasks of the authentication app: adapters that call services.
+"""The email task: an adapter that calls the outbox.
 
 A task takes ids, and the service it calls decides everything from the database row, so
 a task run twice, redelivered after a crash, or enqueued again by the sweep does no harm.
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 
-from celery import Task
+from celery import Task, shared_task
 from django.db import DatabaseError, close_old_connections
 
-from authentication import emails
-from remosphere.celery import app
+from emails import outbox
+from emails.selectors import SEND_EMAIL_TASK
 
 logger = logging.getLogger(__name__)
 
@@ -21,11 +21,11 @@ logger = logging.getLogger(__name__)
 DATABASE_RETRY_SECONDS = 5
 
 
-@app.task(bind=True, name="authentication.send_email", max_retries=None)
+@shared_task(bind=True, name=SEND_EMAIL_TASK, max_retries=None)
 def send_email(self: Task, email_id: int) -> str:
     """Deliver outbox row ``email_id`` (any kind of email)."""
     try:
-        delivery = emails.email_deliver(email_id=email_id)
+        delivery = outbox.email_deliver(email_id=email_id)
     except DatabaseError as error:
         close_old_connections()
         logger.warning(

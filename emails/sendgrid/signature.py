@@ -9,7 +9,7 @@ The signature alone would let anyone who captured a request post it again, any t
 timestamp it covers is therefore held to a window (``MAX_AGE`` back, ``MAX_AHEAD`` ahead
 for clock drift), as SendGrid's documentation advises and the usual Django package does
 not. A request replayed within the window only repeats events, which change nothing the
-second time (``authentication.delivery_events``).
+second time (``emails.delivery_events``).
 """
 
 from __future__ import annotations

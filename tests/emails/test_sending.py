@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from remosphere import mailer
+from emails import sending
 from tests.conftest import SENDGRID_TEST_KEY
 from tests.support.fake_sendgrid import Answer
 
 
 def send() -> None:
-    mailer.send_email(to="ada@example.com", subject="Hello", text="Hi Ada", html="<p>Hi Ada</p>")
+    sending.send_email(to="ada@example.com", subject="Hello", text="Hi Ada", html="<p>Hi Ada</p>")
 
 
 def test_sends_a_text_part_and_an_html_part(fake_sendgrid):
@@ -35,13 +35,13 @@ def test_sends_from_the_default_from_email(fake_sendgrid, settings):
 @pytest.mark.parametrize("status", [500, 502, 503, 429])
 def test_server_errors_and_rate_limits_are_transient(fake_sendgrid, status):
     fake_sendgrid.answer_next(Answer(status, {"errors": [{"message": "try later"}]}))
-    with pytest.raises(mailer.TransientEmailError, match="try later"):
+    with pytest.raises(sending.TransientEmailError, match="try later"):
         send()
 
 
 def test_retry_after_is_read_from_a_429(fake_sendgrid):
     fake_sendgrid.answer_next(Answer(429, headers={"Retry-After": "7"}))
-    with pytest.raises(mailer.TransientEmailError) as raised:
+    with pytest.raises(sending.TransientEmailError) as raised:
         send()
     assert raised.value.retry_after == 7
 
@@ -49,20 +49,20 @@ def test_retry_after_is_read_from_a_429(fake_sendgrid):
 @pytest.mark.parametrize("status", [400, 401, 403, 413])
 def test_other_client_errors_are_permanent(fake_sendgrid, status):
     fake_sendgrid.answer_next(Answer(status, {"errors": [{"message": "refused"}]}))
-    with pytest.raises(mailer.PermanentEmailError, match=f"\\({status}\\): refused"):
+    with pytest.raises(sending.PermanentEmailError, match=f"\\({status}\\): refused"):
         send()
 
 
 def test_a_timeout_is_transient(fake_sendgrid, settings):
     settings.SENDGRID_TIMEOUT = 1
     fake_sendgrid.answer_next(Answer(delay=2))
-    with pytest.raises(mailer.TransientEmailError, match=r"unreachable.*no answer within 1s"):
+    with pytest.raises(sending.TransientEmailError, match=r"unreachable.*no answer within 1s"):
         send()
 
 
 def test_a_refused_connection_is_transient(fake_sendgrid, settings):
     settings.SENDGRID_API_HOST = "http://127.0.0.1:9"
-    with pytest.raises(mailer.TransientEmailError, match="unreachable") as raised:
+    with pytest.raises(sending.TransientEmailError, match="unreachable") as raised:
         send()
     assert "could not connect" in str(raised.value)
     assert "no answer within" not in str(raised.value)  # refused at once, not a timeout
@@ -72,14 +72,14 @@ def test_the_api_key_is_redacted_from_error_text(fake_sendgrid):
     fake_sendgrid.answer_next(
         Answer(400, {"errors": [{"message": f"bad key {SENDGRID_TEST_KEY}"}]})
     )
-    with pytest.raises(mailer.PermanentEmailError) as raised:
+    with pytest.raises(sending.PermanentEmailError) as raised:
         send()
     assert SENDGRID_TEST_KEY not in str(raised.value)
 
 
 def test_the_http_librarys_exception_is_not_chained(fake_sendgrid, settings):
     settings.SENDGRID_API_HOST = "http://127.0.0.1:9"
-    with pytest.raises(mailer.TransientEmailError) as raised:
+    with pytest.raises(sending.TransientEmailError) as raised:
         send()
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
 
@@ -87,7 +87,7 @@ def test_the_http_librarys_exception_is_not_chained(fake_sendgrid, settings):
 def test_an_answer_slower_than_the_timeout_is_transient(fake_sendgrid, settings):
     settings.SENDGRID_TIMEOUT = 1
     fake_sendgrid.answer_next(Answer(202, delay=3))
-    with pytest.raises(mailer.TransientEmailError, match="no answer within 1s"):
+    with pytest.raises(sending.TransientEmailError, match="no answer within 1s"):
         send()
 
 
@@ -109,5 +109,5 @@ def test_without_a_key_locally_the_email_is_written_to_a_file(settings, tmp_path
 def test_without_a_key_in_production_sending_is_refused(settings):
     settings.SENDGRID_API_KEY = None
     settings.PRODUCTION = True
-    with pytest.raises(mailer.PermanentEmailError, match="SENDGRID_API_KEY is not set"):
+    with pytest.raises(sending.PermanentEmailError, match="SENDGRID_API_KEY is not set"):
         send()

@@ -1,19 +1,26 @@
 """The outbox in figures, read from PostgreSQL for ``/metrics`` and ``doctor``: emails by
 kind and status, retries, how long the oldest unsent email has waited, the failures of
 the last hour with their reasons, and what SendGrid reported in the last hour (delivered,
-bounced, dropped...; ``authentication.delivery_events``) with the bounce rate. Each query
+bounced, dropped...; ``emails.delivery_events``) with the bounce rate. Each query
 is served by an index or a grouping of the table."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Count, F, Min, Sum, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from authentication.models import Email, Suppression
+from emails.models import Email, Suppression
+
+# The vocabulary of what these selectors answer, for their readers.
+Kind, Status, Outcome = Email.Kind, Email.Status, Email.Outcome
+
+# The email task's name, as workers register it: the one it had when the authentication app
+# held email, since messages already waiting in a broker carry it.
+SEND_EMAIL_TASK = "authentication.send_email"
 
 RECENT = timedelta(hours=1)
 REASONS = 5  # the most frequent failure reasons shown
@@ -46,7 +53,7 @@ class OutboxSummary:
         )
 
 
-def summary() -> OutboxSummary:
+def outbox_summary() -> OutboxSummary:
     """Raises ``django.db.DatabaseError`` when PostgreSQL cannot be read."""
     now = timezone.now()
     rows, retries = {}, {}
@@ -79,3 +86,8 @@ def summary() -> OutboxSummary:
         sent_recently=Email.objects.filter(sent_at__gte=now - RECENT).count(),
         suppressed_addresses=Suppression.objects.filter(lifted_at__isnull=True).count(),
     )
+
+
+def emails_sent_since(moment: datetime) -> int:
+    """How many emails SendGrid accepted after ``moment`` (served by an index)."""
+    return Email.objects.filter(sent_at__gt=moment).count()

@@ -1,10 +1,9 @@
-"""Sending one email: through SendGrid's v3 API when a key is configured, otherwise
-through Django's mail backend (local development writes files under LOCAL_DATA_DIR/mail/).
+"""SendGrid's v3 mail send: the payload and the one HTTP request.
 
-SendGrid's v3 ``POST /v3/mail/send`` is one JSON request. Its body is built by SendGrid's
-own library (``sendgrid.helpers.mail``), carrying the outbox row's id in ``custom_args`` and
-the email's kind as its category, so every delivery event SendGrid reports later names the
-row it is about (``authentication.delivery_events``). The request goes through one urllib3
+``POST /v3/mail/send`` is one JSON request. Its body is built by SendGrid's own library
+(``sendgrid.helpers.mail``), carrying the outbox row's id in ``custom_args`` and the
+email's kind as its category, so every delivery event SendGrid reports later names the row
+it is about (``emails.sendgrid.events``). The request goes through one urllib3
 ``PoolManager`` per process (thread-safe), so the worker's threads reuse kept-alive
 connections instead of a new TCP and TLS handshake per email, and each request is bounded
 by ``SENDGRID_TIMEOUT`` in total (connect and read together). (The library's own client
@@ -12,10 +11,9 @@ builds a new urllib opener and connection for every send, with no timeout, and l
 request headers, key included, at DEBUG.) SendGrid's ``X-Message-Id`` from the 202 is
 returned, for the row to keep.
 
-Failures come out as one of two exceptions so callers decide retries without knowing
-SendGrid: ``TransientEmailError`` (429, 5xx, timeouts, connection errors: try again later)
-and ``PermanentEmailError`` (any other refusal: retrying cannot help). Their messages
-carry SendGrid's own error text, never the API key, and never chain urllib3's exception.
+429, 5xx, timeouts and connection errors are ``TransientEmailError``; any other refusal is
+``PermanentEmailError`` (``emails.sending``). Their messages carry SendGrid's own error
+text, never the API key, and never chain urllib3's exception.
 """
 
 from __future__ import annotations
@@ -28,57 +26,20 @@ from functools import cache
 
 import urllib3
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 from sendgrid.helpers.mail import Category, CustomArg, Mail
+
+from emails.sendgrid.events import EMAIL_ID_ARG
+from emails.sending import PermanentEmailError, TransientEmailError
 
 logger = logging.getLogger(__name__)
 
 SEND_PATH = "/v3/mail/send"
-# The custom argument that carries the outbox row's id; SendGrid copies it into every
-# event about the email. Named for the project, so another sender's events never match.
-EMAIL_ID_ARG = "remosphere_email_id"
 MESSAGE_ID_HEADER = "X-Message-Id"
 _lock = threading.Lock()
 
 
-class TransientEmailError(Exception):
-    """The email could not be sent now; sending it later may work."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class PermanentEmailError(Exception):
-    """The email provider refused the email; the same request will fail again."""
-
-
-def send_email(
-    *,
-    to: str,
-    subject: str,
-    text: str,
-    html: str,
-    email_id: int | None = None,
-    category: str | None = None,
-) -> str | None:
-    """Send one email with a plain-text and an HTML part; SendGrid's message id (``None``
-    without SendGrid, or if SendGrid gave none)."""
-    if settings.SENDGRID_API_KEY:
-        body = sendgrid_payload(
-            to=to, subject=subject, text=text, html=html, email_id=email_id, category=category
-        )
-        return _send_with_sendgrid(body)
-    if settings.PRODUCTION:
-        raise PermanentEmailError("SENDGRID_API_KEY is not set; the worker cannot send email")
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
-    message.attach_alternative(html, "text/html")
-    message.send()
-    return None
-
-
-def sendgrid_payload(
+def payload(
     *,
     to: str,
     subject: str,
@@ -103,7 +64,8 @@ def sendgrid_payload(
     return mail.get()
 
 
-def _send_with_sendgrid(payload: dict) -> str | None:
+def send(payload: dict) -> str | None:
+    """POST one payload; SendGrid's message id."""
     body = json.dumps(payload)
     try:
         response = _pool().request(

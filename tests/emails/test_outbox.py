@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from authentication import emails
-from authentication.models import Email, User
+from authentication.models import User
+from emails import outbox
+from emails.models import Email
 from tests.support.fake_sendgrid import Answer
 
 pytestmark = pytest.mark.django_db
@@ -29,8 +30,8 @@ def email(user) -> Email:
     return Email.objects.create(kind=Email.Kind.VERIFICATION, address=user.email)
 
 
-def deliver(email: Email) -> emails.Delivery:
-    return emails.email_deliver(email_id=email.pk)
+def deliver(email: Email) -> outbox.Delivery:
+    return outbox.email_deliver(email_id=email.pk)
 
 
 def status_of(email: Email) -> str:
@@ -59,7 +60,7 @@ def test_delivering_a_sent_email_again_sends_nothing(email, fake_sendgrid):
 
 
 def test_delivering_a_row_that_does_not_exist_does_nothing(fake_sendgrid):
-    assert emails.email_deliver(email_id=123456).outcome == "nothing-to-send"
+    assert outbox.email_deliver(email_id=123456).outcome == "nothing-to-send"
 
 
 def test_delivering_to_a_user_verified_meanwhile_skips_the_email(email, fake_sendgrid):
@@ -127,7 +128,7 @@ def test_a_sendgrid_400_marks_the_email_failed_with_sendgrids_reason(email, fake
 
 
 def test_the_last_attempt_failing_marks_the_email_failed(email, fake_sendgrid):
-    Email.objects.filter(pk=email.pk).update(attempts=emails.MAX_ATTEMPTS - 1)
+    Email.objects.filter(pk=email.pk).update(attempts=outbox.MAX_ATTEMPTS - 1)
     fake_sendgrid.answer_next(Answer(503))
     deliver(email)
     assert status_of(email) == Status.FAILED
@@ -137,7 +138,7 @@ def test_the_last_attempt_failing_marks_the_email_failed(email, fake_sendgrid):
 
 
 def queue(address: str = "ada@example.com") -> None:
-    emails.email_queue(kind=Email.Kind.VERIFICATION, address=address)
+    outbox.email_queue(kind=Email.Kind.VERIFICATION, address=address)
 
 
 def test_queueing_twice_keeps_one_open_email(user, redis_client):
@@ -166,13 +167,13 @@ def overdue(email: Email, seconds: int) -> None:
 
 def test_the_sweep_enqueues_an_email_overdue_past_its_threshold(email, redis_client):
     overdue(email, 600)
-    emails.emails_sweep(stale_after=300)
+    outbox.emails_sweep(stale_after=300)
     assert redis_client.llen(QUEUE) == 1
 
 
 def test_the_sweep_leaves_an_email_whose_task_may_still_be_queued(email, redis_client):
     overdue(email, 10)
-    emails.emails_sweep(stale_after=300)
+    outbox.emails_sweep(stale_after=300)
     assert redis_client.llen(QUEUE) == 0
 
 
@@ -180,7 +181,7 @@ def test_the_sweep_enqueues_an_email_whose_worker_died_while_sending(email, redi
     Email.objects.filter(pk=email.pk).update(
         status=Status.SENDING, claimed_until=timezone.now() - timedelta(seconds=1)
     )
-    emails.emails_sweep(stale_after=300)
+    outbox.emails_sweep(stale_after=300)
     assert redis_client.llen(QUEUE) == 1
 
 
@@ -193,7 +194,7 @@ def test_the_sweep_leaves_sent_and_failed_emails(user, redis_client):
             status=status,
             next_attempt_at=long_ago,
         )
-    emails.emails_sweep(stale_after=300)
+    outbox.emails_sweep(stale_after=300)
     assert redis_client.llen(QUEUE) == 0
 
 
@@ -202,17 +203,17 @@ def test_the_sweep_leaves_sent_and_failed_emails(user, redis_client):
 
 def test_backoff_grows_exponentially_within_jitter(settings):
     settings.EMAIL_RETRY_BASE_SECONDS = 10
-    assert all(40 <= emails.retry_countdown(4) <= 80 for _ in range(50))
+    assert all(40 <= outbox.retry_countdown(4) <= 80 for _ in range(50))
 
 
 def test_backoff_is_capped(settings):
     settings.EMAIL_RETRY_BASE_SECONDS = 10
-    assert emails.retry_countdown(30) <= settings.EMAIL_RETRY_MAX_SECONDS
+    assert outbox.retry_countdown(30) <= settings.EMAIL_RETRY_MAX_SECONDS
 
 
 def test_retry_after_is_a_floor(settings):
     settings.EMAIL_RETRY_BASE_SECONDS = 1
-    assert emails.retry_countdown(1, retry_after=30) == 30
+    assert outbox.retry_countdown(1, retry_after=30) == 30
 
 
 def test_cap_stays_below_the_broker_visibility_timeout(settings):
@@ -259,7 +260,7 @@ def test_a_reset_email_carries_a_link_to_the_reset_page(fake_sendgrid, settings)
 
 def test_an_open_email_of_another_kind_does_not_hold_back_a_new_one(user, redis_client):
     queue()
-    emails.email_queue(kind=Email.Kind.PASSWORD_RESET, address="ada@example.com")
+    outbox.email_queue(kind=Email.Kind.PASSWORD_RESET, address="ada@example.com")
     assert sorted(Email.objects.values_list("kind", flat=True)) == [
         "password_reset",
         "verification",
@@ -290,7 +291,7 @@ def test_an_accepted_send_is_noted_in_redis_before_its_row_is_marked(email, fake
     from django.core.cache import cache
 
     deliver(email)
-    assert (status_of(email), cache.get(emails._accepted_key(email.pk)) is not None) == (
+    assert (status_of(email), cache.get(outbox._accepted_key(email.pk)) is not None) == (
         Status.SENT,
         True,
     )
@@ -307,7 +308,7 @@ def test_a_row_whose_send_was_accepted_but_not_recorded_is_recorded_not_sent(
         status=Status.SENDING, attempts=1, claimed_until=timezone.now() - timedelta(seconds=1)
     )
     accepted_at = timezone.now() - timedelta(minutes=3)
-    cache.set(emails._accepted_key(email.pk), accepted_at.isoformat(), timeout=60)
+    cache.set(outbox._accepted_key(email.pk), accepted_at.isoformat(), timeout=60)
 
     delivery = deliver(email)
     email.refresh_from_db()

@@ -17,17 +17,19 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 import redis
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from authentication import messages, suppressions
-from authentication.models import Email, Suppression, User
-from remosphere import db, mailer
+from emails import messages, sending, suppressions
+from emails.models import Email, Suppression
+from remosphere import db
 from servicespec import timeouts
 
 logger = logging.getLogger(__name__)
@@ -103,7 +105,7 @@ def _open_email(kind: str, address: str) -> int:
 def email_enqueue(*, email_id: int) -> bool:
     """Hand the delivery to the workers; ``False`` (logged) when the broker is out of
     reach, which loses nothing: the row stays pending for the sweep."""
-    from authentication.tasks import send_email
+    from emails.tasks import send_email
 
     try:
         send_email.apply_async((email_id,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
@@ -139,7 +141,7 @@ def email_deliver(*, email_id: int) -> Delivery:
     # No connection is held while waiting on SendGrid: the worker's threads share a few.
     db.give_back_connection()
     try:
-        message_id = mailer.send_email(
+        message_id = sending.send_email(
             to=email.address,
             subject=message.subject,
             text=message.text,
@@ -147,9 +149,9 @@ def email_deliver(*, email_id: int) -> Delivery:
             email_id=email.pk,
             category=email.kind,
         )
-    except mailer.TransientEmailError as error:
+    except sending.TransientEmailError as error:
         return _after_transient_failure(email, error)
-    except mailer.PermanentEmailError as error:
+    except sending.PermanentEmailError as error:
         _release(email, status=Status.FAILED, last_error=str(error), failed_at=timezone.now())
         logger.error("%s email %s refused: %s", email.kind, email_id, error)
         return Delivery("failed", kind=email.kind)
@@ -241,9 +243,7 @@ def _accepted_earlier(email: Email) -> bool:
     return True
 
 
-def _claim(
-    email_id: int, now: datetime
-) -> tuple[Email, User | None, tuple[str, str] | None] | None:
+def _claim(email_id: int, now: datetime) -> tuple[Email, Any, tuple[str, str] | None] | None:
     """Claim the row if it is due (pending and due, or claimed by a worker whose lease
     has run out), find who it is for and whether the address is suppressed (its reason
     and detail). One ``UPDATE ... RETURNING``, so two workers can never both win it; on
@@ -261,6 +261,7 @@ def _claim(
         *(email_id, Status.PENDING, _at(now), Status.SENDING, _at(now)),  # WHERE
     ]
     postgres = connection.vendor == "postgresql"
+    User = get_user_model()
     columns = [f.column for f in User._meta.concrete_fields]
     if postgres:
         claim = (
@@ -302,7 +303,7 @@ def emails_sweep(*, stale_after: int) -> int:
     """Enqueue every open row that no task is looking after: pending for more than
     ``stale_after`` seconds past its due time, or claimed by a worker that died. Returns
     how many were enqueued; a broker that is down raises (the cron run fails visibly)."""
-    from authentication.tasks import send_email
+    from emails.tasks import send_email
 
     now = timezone.now()
     due = Email.objects.filter(
@@ -338,7 +339,7 @@ def _why_not_claimed(email_id: int, now: datetime) -> Delivery:
     return Delivery("busy", retry_in=(email.next_attempt_at - now).total_seconds())  # not due
 
 
-def _after_transient_failure(email: Email, error: mailer.TransientEmailError) -> Delivery:
+def _after_transient_failure(email: Email, error: sending.TransientEmailError) -> Delivery:
     if email.attempts >= MAX_ATTEMPTS:
         reason = f"gave up after {email.attempts} attempts: {error}"
         _release(email, status=Status.FAILED, last_error=reason, failed_at=timezone.now())

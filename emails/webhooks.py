@@ -1,10 +1,10 @@
 """``POST /webhooks/sendgrid``: SendGrid's signed Event Webhook, an adapter like the API's
 views. It answers 404 while ``SENDGRID_WEBHOOK_PUBLIC_KEY`` is unset, 413 for a body over
 ``MAX_BODY_BYTES``, 401 without the signature headers and 403 for a forged or stale
-request (``remosphere.webhook_signature``), 400 for a signed body that is not a JSON list,
-and otherwise hands the events to ``authentication.delivery_events`` and answers 200 with
-what became of them. A bad request changes nothing; an unreadable database is 503, which
-SendGrid retries.
+request (``emails.sendgrid.signature``), 400 for a signed body that is not a JSON list,
+and otherwise translates the events (``emails.sendgrid.events``), applies them
+(``emails.delivery_events``) and answers 200 with what became of them. A bad request
+changes nothing; an unreadable database is 503, which SendGrid retries.
 """
 
 from __future__ import annotations
@@ -18,12 +18,23 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from prometheus_client import Counter
 
-from authentication import delivery_events
-from operations.metrics import WEBHOOK_EVENTS
-from remosphere import parsers, webhook_signature
+from emails import delivery_events
+from emails.sendgrid import events as event_names
+from emails.sendgrid import signature as webhook_signature
+from remosphere import parsers
 
 logger = logging.getLogger(__name__)
+
+# Counted in this process and shared by Gunicorn's processes like the web's request
+# histogram (``GET /metrics``, operations/metrics.py).
+WEBHOOK_EVENTS = Counter(
+    "remosphere_sendgrid_events",
+    "Items of SendGrid's Event Webhook batches, by what became of them (applied, unchanged, "
+    "untracked, unknown_type, no_such_email, foreign, malformed; this instance).",
+    ["result"],
+)
 
 # SendGrid posts a batch when it reaches about 768 KB or every 30 s; four times that is
 # still a batch, anything more is not SendGrid.
@@ -60,7 +71,7 @@ def sendgrid_events(request: HttpRequest) -> JsonResponse:
     if events is None:
         return _error(400, "parse_error", "the body is not a JSON list of events")
     try:
-        tally = delivery_events.events_apply(events)
+        tally = delivery_events.events_apply(event_names.translate(item) for item in events)
     except DatabaseError as error:
         connection.close_if_unusable_or_obsolete()
         logger.warning(

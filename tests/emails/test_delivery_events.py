@@ -12,8 +12,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from authentication import delivery_events, emails, suppressions
-from authentication.models import Email, Suppression, User
+from authentication.models import User
+from emails import delivery_events, outbox, suppressions
+from emails.models import Email, Suppression
+from emails.sendgrid import events as sendgrid_events
 from tests.support.sendgrid_events import event
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +29,7 @@ def sent(fake_sendgrid) -> Email:
     """A verification email the worker sent: the row knows SendGrid's message id."""
     User.objects.create_user(ADDRESS)
     email = Email.objects.create(kind=Email.Kind.VERIFICATION, address=ADDRESS)
-    emails.email_deliver(email_id=email.pk)
+    outbox.email_deliver(email_id=email.pk)
     email.refresh_from_db()
     return email
 
@@ -50,7 +52,13 @@ def outcome_of(email: Email) -> tuple[str, str]:
 
 
 def apply(*events) -> dict:
-    return {k: v for k, v in delivery_events.events_apply(list(events)).items() if v}
+    return {
+        k: v
+        for k, v in delivery_events.events_apply(
+            sendgrid_events.translate(e) for e in events
+        ).items()
+        if v
+    }
 
 
 # --- correlation -----------------------------------------------------------------------
@@ -147,7 +155,7 @@ def test_a_suppressed_address_gets_no_email_of_any_kind(sent, fake_sendgrid, kin
     apply(about(sent, "bounce"))
     User.objects.filter(email=ADDRESS).update(email_verified_at=timezone.now())
     later = Email.objects.create(kind=kind, address=ADDRESS)
-    delivery = emails.email_deliver(email_id=later.pk)
+    delivery = outbox.email_deliver(email_id=later.pk)
     later.refresh_from_db()
     assert (delivery.outcome, later.status, later.last_error.startswith("suppressed: it bounced"),
             len(fake_sendgrid.requests)) == ("suppressed", Status.SUPPRESSED, True, 1)  # fmt: skip
@@ -157,7 +165,7 @@ def test_a_lifted_suppression_lets_the_next_email_go(sent, fake_sendgrid):
     apply(about(sent, "bounce"))
     suppressions.suppression_lift(address=ADDRESS, by="test")
     later = Email.objects.create(kind=Email.Kind.VERIFICATION, address=ADDRESS)
-    emails.email_deliver(email_id=later.pk)
+    outbox.email_deliver(email_id=later.pk)
     assert (len(fake_sendgrid.requests), Suppression.objects.get().lifted_by) == (2, "test")
 
 
@@ -173,7 +181,7 @@ def test_a_new_bounce_after_the_lift_suppresses_again(sent, fake_sendgrid):
     apply(about(sent, "bounce", at=time.time() - 600))
     suppressions.suppression_lift(address=ADDRESS, by="test")
     later = Email.objects.create(kind=Email.Kind.VERIFICATION, address=ADDRESS)
-    emails.email_deliver(email_id=later.pk)
+    outbox.email_deliver(email_id=later.pk)
     later.refresh_from_db()
     apply(about(later, "bounce"))
     assert Suppression.objects.filter(address=ADDRESS).count() == 2
@@ -198,7 +206,7 @@ def test_the_admin_action_lifts_the_selected_suppressions(sent, admin_client):
     apply(about(sent, "bounce"))
     suppression = Suppression.objects.get()
     response = admin_client.post(
-        "/admin/authentication/suppression/",
+        "/admin/emails/suppression/",
         {"action": "lift", "_selected_action": [suppression.pk]},
         follow=True,
     )
@@ -209,8 +217,8 @@ def test_the_admin_action_lifts_the_selected_suppressions(sent, admin_client):
 
 def test_the_admin_lists_and_filters_the_outbox_by_outcome(sent, admin_client):
     apply(about(sent, "bounce"))
-    bounced = admin_client.get("/admin/authentication/email/", {"outcome": "bounced"})
-    delivered = admin_client.get("/admin/authentication/email/", {"outcome": "delivered"})
+    bounced = admin_client.get("/admin/emails/email/", {"outcome": "bounced"})
+    delivered = admin_client.get("/admin/emails/email/", {"outcome": "delivered"})
     assert (ADDRESS in bounced.content.decode(), ADDRESS in delivered.content.decode()) == (
         True,
         False,
@@ -253,3 +261,15 @@ def test_other_events_are_counted_and_skipped_never_raised(sent):
         },
         Outcome.NONE,
     )
+
+
+def test_the_outbox_and_suppressions_old_admin_addresses_lead_to_their_new_ones(admin_client):
+    """They were the authentication app's pages before email had an app of its own."""
+    answers = [
+        admin_client.get("/admin/authentication/email/", {"outcome": "bounced"}),
+        admin_client.get("/admin/authentication/suppression/7/change/"),
+    ]
+    assert [(a.status_code, a["Location"]) for a in answers] == [
+        (301, "/admin/emails/email/?outcome=bounced"),
+        (301, "/admin/emails/suppression/7/change/"),
+    ]

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 import redis
 from django.conf import settings
 
-from operations import queues
+from remosphere import broker
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def _client(given: redis.Redis | None) -> Iterator[redis.Redis]:
     if given is not None:
         yield given
         return
-    client = queues.broker_client()
+    client = broker.redis_client()
     try:
         yield client
     finally:

@@ -7,17 +7,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from authentication import messages
-from authentication.models import User
+from emails import messages
+from emails.kinds import Kind
 
 
 class Command(BaseCommand):
     help = "Write the text and HTML parts of one kind of email to files, to look at."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("kind", choices=sorted(messages.KINDS), help="the kind of email")
+        parser.add_argument("kind", choices=sorted(Kind.values), help="the kind of email")
         parser.add_argument(
             "--to",
             type=Path,
@@ -27,7 +28,8 @@ class Command(BaseCommand):
         parser.add_argument("--address", default="you@example.com", help="the sample recipient")
 
     def handle(self, *args, kind: str, to: Path, address: str, **options) -> None:
-        sample = User(pk=0, email=address, password="!preview")  # an unusable hash, not a password  # noqa: S106  # nosec B106
+        unusable = "!preview"  # a hash no password matches, not a password  # nosec B105
+        sample = get_user_model()(pk=0, email=address, password=unusable)
         message = messages.message(kind, sample)
         to.mkdir(parents=True, exist_ok=True)
         text, html = to / f"{kind}.txt", to / f"{kind}.html"

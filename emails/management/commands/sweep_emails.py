@@ -10,8 +10,8 @@ from django.db import DatabaseError
 from django.utils import timezone
 from knox.models import AuthToken
 
-from authentication import emails
-from operations import runs
+from emails import outbox
+from remosphere import cron_runs
 
 
 class Command(BaseCommand):
@@ -30,14 +30,14 @@ class Command(BaseCommand):
         try:
             summary = self.sweep(stale_after)
         except CommandError as error:
-            runs.record(runs.SWEEP, ok=False, summary=str(error))
+            cron_runs.record(cron_runs.SWEEP, ok=False, summary=str(error))
             raise
-        runs.record(runs.SWEEP, ok=True, summary=summary)
+        cron_runs.record(cron_runs.SWEEP, ok=True, summary=summary)
         self.stdout.write(summary)
 
     def sweep(self, stale_after: int) -> str:
         try:
-            count = emails.emails_sweep(stale_after=stale_after)
+            count = outbox.emails_sweep(stale_after=stale_after)
             expired, _ = AuthToken.objects.filter(expiry__lt=timezone.now()).delete()
         except DatabaseError as error:  # fail the run, say which service, no traceback
             raise CommandError(

@@ -1,6 +1,6 @@
 """Addresses no email is sent to: each hard-bounced, had an email dropped by SendGrid as
-invalid, or reported an email as spam (``authentication.delivery_events`` adds them; the
-worker finds them when it claims an email, ``authentication.emails``). Sending to such an
+invalid, or reported an email as spam (``emails.delivery_events`` adds them; the
+worker finds them when it claims an email, ``emails.outbox``). Sending to such an
 address again hurts the sender's reputation with every mailbox provider, and so the
 delivery of every other email.
 
@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from authentication.models import Suppression, normalize_email
+from emails.models import Suppression
+from remosphere.addresses import normalize_email
 
 logger = logging.getLogger(__name__)
 

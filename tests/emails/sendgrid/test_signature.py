@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from remosphere import webhook_signature
-from remosphere.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, Verdict
+from emails.sendgrid import signature as webhook_signature
+from emails.sendgrid.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, Verdict
 from servicespec import envspec
 from tests.support.sendgrid_events import EventSigner
 

@@ -9,8 +9,8 @@ import getpass
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from authentication import suppressions
-from authentication.models import Suppression
+from emails import suppressions
+from emails.models import Suppression
 
 
 class Command(BaseCommand):
