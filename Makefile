@@ -19,12 +19,13 @@ test: setup lint  ## Set up what the tests need, lint, check generated docs, run
 setup:  ## Install and start what the tests need (buildah, chromium, Redis, PostgreSQL...)
 	scripts/test-setup.sh
 
-lint: $(STAMP)  ## ruff, shellcheck, hadolint, bandit, and the CI workflow against its schema
+lint: $(STAMP)  ## ruff, the import contracts, shellcheck, hadolint, bandit, and the CI workflow against its schema
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/shellcheck docker/*.sh scripts/*.sh .ci/run
 	$(VENV)/bin/hadolint Dockerfile
-	$(VENV)/bin/bandit -q -r remosphere servicespec authentication operations blueprintcheck blueprintup scripts
+	$(VENV)/bin/bandit -q -r remosphere servicespec authentication emails operations blueprintcheck blueprintup scripts
 	$(VENV)/bin/check-jsonschema -q --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 bench: $(STAMP)  ## Run the benchmarks; regenerate docs/BENCHMARKS.md and bench/results.json

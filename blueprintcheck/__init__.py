@@ -15,7 +15,7 @@ from blueprintcheck import checks
 from blueprintcheck.loader import Document, LoadError, load
 from blueprintcheck.problems import Problem, Severity, sort_key
 from blueprintcheck.schema import check_schema
-from blueprintcheck.summary import Plan, plan
+from blueprintcheck.summary import ResourceSummary, resource_summary
 
 __all__ = ("Problem", "Result", "Severity", "check", "validate")
 
@@ -25,8 +25,8 @@ class Result:
     problems: list[Problem]
     document: Document | None  # None: the file could not be read as a blueprint
 
-    def plan(self) -> Plan | None:
-        return plan(self.document) if self.document is not None else None
+    def resource_summary(self) -> ResourceSummary | None:
+        return resource_summary(self.document) if self.document is not None else None
 
 
 def check(

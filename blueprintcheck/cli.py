@@ -3,7 +3,7 @@
 Several paths may be given (pre-commit passes every matching file); each is checked on its
 own and its problems are listed together.
 
-On success the text output ends with the plan summary Render's own validator prints (what
+On success the text output ends with the resource summary Render's own validator prints (what
 the blueprint would create); ``--format render-json`` answers in the shape of Render's
 validate API, for tools written for it.
 
@@ -20,14 +20,14 @@ import sys
 from pathlib import Path
 
 from blueprintcheck import check, official
-from blueprintcheck.environment import (
-    EnvFileError,
-    Environment,
-    check_environment,
-    parse_dotenv,
-)
 from blueprintcheck.problems import Problem, Severity, sort_key
 from blueprintcheck.report import FORMATS, Report
+from blueprintcheck.variables import (
+    EnvFileError,
+    Variables,
+    check_variables,
+    parse_dotenv,
+)
 from servicespec import envspec
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     problems: list[Problem] = []
-    plans = []
+    summaries = []
     for path in map(Path, args.paths):
         try:
             text = path.read_bytes()
@@ -122,18 +122,18 @@ def _check(args: argparse.Namespace) -> int:
         repo = Path(args.repo) if args.repo else path.resolve().parent
         result = check(text, file=display, repo=repo, generic=args.generic)
         problems += result.problems
-        plan = result.plan()
-        if plan is not None:
-            plans.append(plan)
+        summary = result.resource_summary()
+        if summary is not None:
+            summaries.append(summary)
     notes = []
     if args.env:
         try:
-            environment = _environment(args.env_file)
+            variables = _variables(args.env_file)
         except (OSError, UnicodeDecodeError, EnvFileError) as error:
             return _usage(f"cannot read the env file: {error}")
         production = not args.local
         problems = sorted(
-            problems + check_environment(environment, args.env, production=production),
+            problems + check_variables(variables, args.env, production=production),
             key=sort_key,
         )
         source = args.env_file or "this process's environment"
@@ -144,7 +144,7 @@ def _check(args: argparse.Namespace) -> int:
         )
         notes.append(f"checked the {args.env} process's variables in {source} against {mode}")
     failing = [p for p in problems if args.strict or p.severity == Severity.ERROR]
-    report = Report(problems, failing, notes, plans)
+    report = Report(problems, failing, notes, summaries)
     print(FORMATS[args.format](report))
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
@@ -169,9 +169,9 @@ def _fix(path: Path, raw: bytes, display: str) -> bytes:
     return result.text.encode("utf-8")
 
 
-def _environment(env_file: str | None) -> Environment:
+def _variables(env_file: str | None) -> Variables:
     if env_file is None:
-        return Environment(dict(os.environ))
+        return Variables(dict(os.environ))
     return parse_dotenv(Path(env_file).read_text(encoding="utf-8"), env_file)
 
 

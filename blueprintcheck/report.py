@@ -1,7 +1,7 @@
 """Output formats: pure functions from a report (the problems, which of them fail, notes on
-what was checked, and the plan of each valid blueprint) to text, one per format. A problem
-without a file (the process's environment) is shown as such, never as a file that does not
-exist."""
+what was checked, and the resource summary of each valid blueprint) to text, one per
+format. A problem without a file (the process's environment) is shown as such, never as a
+file that does not exist."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from blueprintcheck.problems import Problem, Severity, format_path
 from blueprintcheck.rules import RULES
-from blueprintcheck.summary import Plan
+from blueprintcheck.summary import ResourceSummary
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class Report:
     problems: Sequence[Problem]
     failing: Sequence[Problem]  # the errors, and the warnings too with --strict
     notes: Sequence[str] = ()
-    plans: Sequence[Plan] = ()  # what each blueprint would create
+    summaries: Sequence[ResourceSummary] = ()  # what each blueprint would create
 
     @property
     def ok(self) -> bool:
@@ -43,8 +43,8 @@ def text(report: Report) -> str:
         where = (p.file or NO_FILE) + (f":{p.line}:{p.column}" if p.line else "")
         lines.append(f"{where}: {p.severity.value} {p.code} {p.message}")
     if report.ok:
-        for plan in report.plans:  # as Render's CLI: "<file> is valid", then its plan summary
-            lines += [f"{plan.file} is valid", "", "Plan summary:", *plan.lines(), ""]
+        for summary in report.summaries:  # as Render's CLI: "<file> is valid", then "Plan summary"
+            lines += [f"{summary.file} is valid", "", "Plan summary:", *summary.lines(), ""]
     lines += [f"note: {note}" for note in report.notes]
     lines.append(("ok: " if report.ok else "failed: ") + _summary(report.problems))
     return "\n".join(lines)
@@ -55,7 +55,9 @@ def as_json(report: Report) -> str:
         {
             "ok": report.ok,
             "notes": list(report.notes),
-            "plans": [{"file": p.file, **p.as_render()} for p in report.plans] if report.ok else [],
+            "plans": [{"file": s.file, **s.as_render()} for s in report.summaries]
+            if report.ok
+            else [],
             "problems": [
                 {
                     "severity": p.severity.value,
@@ -92,8 +94,8 @@ def render_json(report: Report) -> str:
     answer: dict = {"valid": report.ok}
     if not report.ok:
         answer["errors"] = [entry(p) for p in report.failing]
-    elif report.plans:
-        answer["plan"] = report.plans[0].as_render()
+    elif report.summaries:
+        answer["plan"] = report.summaries[0].as_render()
     warnings = [entry(p) for p in report.problems if p not in report.failing]
     if warnings:
         answer["warnings"] = warnings
@@ -120,10 +122,10 @@ def github(report: Report) -> str:
         lines.append(f"::{level} {','.join(props)}::{_escape(p.message)}")
     lines += [f"::notice title=validate_blueprint::{_escape(note)}" for note in report.notes]
     if report.ok:
-        for plan in report.plans:
-            summary = "; ".join(" ".join(line.split()) for line in plan.lines())
-            where = _escape(plan.file, property_=True)
-            lines.append(f"::notice file={where},title=plan summary::{_escape(summary)}")
+        for summary in report.summaries:
+            said = "; ".join(" ".join(line.split()) for line in summary.lines())
+            where = _escape(summary.file, property_=True)
+            lines.append(f"::notice file={where},title=plan summary::{_escape(said)}")
     lines.append(_summary(report.problems))
     return "\n".join(lines)
 

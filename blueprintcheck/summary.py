@@ -1,4 +1,5 @@
-"""What a valid blueprint would create: the plan summary Render's validator prints.
+"""What a valid blueprint would create: the resource summary Render's validator prints
+(Render's API calls it the ``plan``; here "plan" is only ever a compute plan).
 
 Render's ``render blueprints validate`` (and ``POST /v1/blueprints/validate``) answers a
 valid file with the names of the services, databases, Key Value instances and environment
@@ -15,7 +16,7 @@ from blueprintcheck.loader import Document
 
 
 @dataclass(frozen=True)
-class Plan:
+class ResourceSummary:
     file: str
     services: tuple[str, ...]
     databases: tuple[str, ...]
@@ -43,10 +44,10 @@ class Plan:
         return [f"  {label:<14} {len(names)}  {', '.join(names)}" for label, names in rows if names]
 
 
-def plan(document: Document) -> Plan:
+def resource_summary(document: Document) -> ResourceSummary:
     resources = [resource for _, resource in model.all_resources(document.data)]
     services = [r for r in resources if r.kind == "service"]
-    return Plan(
+    return ResourceSummary(
         file=document.file,
         services=tuple(r.name for r in services if r.type != "keyvalue"),
         databases=tuple(r.name for r in resources if r.kind == "database"),

@@ -27,17 +27,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from blueprintcheck import check, official
-from blueprintcheck.environment import EnvFileError, parse_dotenv
 from blueprintcheck.problems import Severity
 from blueprintcheck.report import Report, text
+from blueprintcheck.variables import EnvFileError, parse_dotenv
 from blueprintup import proctree
 from blueprintup import topology as topology_
-from blueprintup.environment import Platform, Resolver
 from blueprintup.errors import Interrupted, RehearsalError
 from blueprintup.launchers import Image, Processes
 from blueprintup.output import Console
 from blueprintup.rehearsal import Rehearsal, Settings
 from blueprintup.stores import DEFAULT_POSTGRES_URL
+from blueprintup.variables import Platform, Resolver
 
 EXIT_STOPPED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # One per machine, whatever TMPDIR says: the ports and the database names are the

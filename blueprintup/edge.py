@@ -14,7 +14,8 @@ import itertools
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from blueprintup.environment import HOST, Endpoint
+from blueprintup.ports import HOST
+from blueprintup.variables import Endpoint
 
 HOP_BY_HOP = {
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",

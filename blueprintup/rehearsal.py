@@ -31,13 +31,14 @@ from pathlib import Path
 
 from blueprintup import ports
 from blueprintup.edge import Edge
-from blueprintup.environment import HOST, Endpoint, Resolver
 from blueprintup.errors import Interrupted, RehearsalError
 from blueprintup.launchers import Image, Launched, Processes, shell
 from blueprintup.output import Console
+from blueprintup.ports import HOST
 from blueprintup.schedule import Schedule
 from blueprintup.stores import PostgresServer, RedisInstance
 from blueprintup.topology import Service, Topology
+from blueprintup.variables import Endpoint, Resolver
 
 STARTUP_GRACE = 5.0  # a worker that keeps running this long has started
 TICK = 0.25

@@ -20,10 +20,11 @@ import redis
 from psycopg import sql
 
 from blueprintup import ports
-from blueprintup.environment import HOST, DatabaseAccess, Endpoint
 from blueprintup.errors import RehearsalError
 from blueprintup.output import Console, Pump
+from blueprintup.ports import HOST
 from blueprintup.topology import Database, KeyValue
+from blueprintup.variables import DatabaseAccess, Endpoint
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 MARK = "made by blueprint_up"

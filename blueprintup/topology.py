@@ -16,9 +16,9 @@ from typing import Any
 from blueprintcheck import model, plans
 from blueprintcheck.loader import Document
 from blueprintup.errors import RehearsalError
+from servicespec.timeouts import RENDER_DEFAULT_SHUTDOWN_DELAY
 
 RUNNABLE = ("web", "pserv", "worker", "cron")
-DEFAULT_SHUTDOWN_DELAY = 30  # Render's maxShutdownDelaySeconds when the blueprint says none
 DEFAULT_PORT = 10000  # the PORT Render gives a web service that declares none
 DEFAULT_POLICY = "allkeys-lru"  # Render's Key Value maxmemoryPolicy when none is given
 FREE_KEY_VALUE_MB = 25
@@ -90,7 +90,7 @@ class Service:
     @property
     def shutdown_delay(self) -> int:
         value = self.data.get("maxShutdownDelaySeconds")
-        return value if isinstance(value, int) else DEFAULT_SHUTDOWN_DELAY
+        return value if isinstance(value, int) else RENDER_DEFAULT_SHUTDOWN_DELAY
 
     @property
     def listens(self) -> bool:

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from blueprintcheck import model
 from blueprintcheck.loader import Document
 from blueprintcheck.rules import Finding, Severity, rule
+from servicespec import timeouts
 
 E, W = Severity.ERROR, Severity.WARNING
-SHUTDOWN_DELAY_RANGE = (1, 300)
+SHUTDOWN_DELAY_RANGE = (1, timeouts.RENDER_MAX_SHUTDOWN_DELAY)
 FREE_PLAN_TYPES = {"web", "keyvalue", "postgres"}
 # A cron job's plan list has no `free`: the schema says so (S003), with the list it takes.
 SCHEMA_SAYS_FREE = {"cron"}

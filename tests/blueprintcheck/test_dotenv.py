@@ -3,7 +3,7 @@
 
 import pytest
 
-from blueprintcheck.environment import EnvFileError, parse_dotenv
+from blueprintcheck.variables import EnvFileError, parse_dotenv
 
 
 def values(text: str) -> dict[str, str]:

@@ -12,8 +12,8 @@ import pytest
 from blueprintcheck import docs
 from blueprintcheck.loader import LoadError, load
 from blueprintup import topology
-from blueprintup.environment import DatabaseAccess, Endpoint, Resolver
 from blueprintup.errors import RehearsalError
+from blueprintup.variables import DatabaseAccess, Endpoint, Resolver
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -30,8 +30,6 @@ from urllib.parse import quote
 from blueprintup.errors import RehearsalError
 from blueprintup.topology import Service, Topology
 
-HOST = "127.0.0.1"
-
 
 @dataclass(frozen=True)
 class Endpoint:

@@ -1,7 +1,7 @@
-"""``--env ROLE``: check an environment (the process's, or a dotenv file) against the
-env spec, as the entrypoints do, in production mode unless ``--local``. Names only: a
-value is never printed. A problem in a dotenv file points at its line; one in the
-process's environment has no file."""
+"""Environment variables as the validator reads them (the process's, or a dotenv file's),
+and ``--env ROLE``: checking them against the env spec, as the entrypoints do, in
+production mode unless ``--local``. Names only: a value is never printed. A problem in a
+dotenv file points at its line; one in the process's environment has no file."""
 
 from __future__ import annotations
 
@@ -22,13 +22,13 @@ class EnvFileError(Exception):
 
 
 @dataclass(frozen=True)
-class Environment:
+class Variables:
     values: Mapping[str, str]
     file: str | None = None  # None: the process's own environment
     lines: Mapping[str, int] = field(default_factory=dict)  # name -> 1-based line
 
 
-def parse_dotenv(text: str, file: str) -> Environment:
+def parse_dotenv(text: str, file: str) -> Variables:
     """``NAME=value`` lines; ``#`` comments, blank lines, ``export`` and quotes allowed.
     A name set twice keeps its last value and line, as shells and Docker read it."""
     values, lines = {}, {}
@@ -44,19 +44,19 @@ def parse_dotenv(text: str, file: str) -> Environment:
         quoted = _QUOTED.match(value)
         value = quoted.group(2) if quoted else _COMMENT.sub("", value).strip()
         values[name], lines[name] = value, number
-    return Environment(values, file, lines)
+    return Variables(values, file, lines)
 
 
-def check_environment(environment: Environment, role: str, *, production: bool) -> list[Problem]:
+def check_variables(variables: Variables, role: str, *, production: bool) -> list[Problem]:
     problems = []
-    for problem in envspec.check(environment.values, role, production=production):
+    for problem in envspec.check(variables.values, role, production=production):
         code = "E001" if problem.message.startswith("missing") else "E002"
-        line = environment.lines.get(problem.name)
+        line = variables.lines.get(problem.name)
         problems.append(
             Problem(
                 code,
                 f"{problem.name}: {problem.message}",
-                file=environment.file,
+                file=variables.file,
                 path=("env", problem.name),
                 line=line,
                 column=1 if line else None,

@@ -11,8 +11,8 @@ import pytest
 
 from blueprintcheck.loader import load
 from blueprintup import topology
-from blueprintup.environment import DatabaseAccess, Endpoint, Platform, Resolver
 from blueprintup.errors import RehearsalError
+from blueprintup.variables import DatabaseAccess, Endpoint, Platform, Resolver
 
 BLUEPRINT = """
 envVarGroups:
