@@ -1,15 +1,28 @@
-"""Five-field cron expressions as Render's cron jobs take them (minute hour day-of-month
-month day-of-week, in UTC), checked without running them: ``reason(text)`` says what is
-wrong, or ``None``.
+"""Cron schedules as Render's cron jobs take them: one grammar, for the validator and the
+rehearsal alike.
 
-Written here rather than taken from a library: the validator's only dependencies are PyYAML
-and jsonschema (it installs as a pre-commit hook), the grammar is small, and what is needed
-is the reason a field is wrong, which scheduling libraries do not give.
+Render documents a cron job's ``schedule`` as "a cron expression", evaluated in UTC, and
+shows five-field ones with steps, ranges and day names (``*/10 * * * *``, ``0 12 * * *``,
+``*/60 * * * MON-FRI``; render.com/docs/cronjobs). That is the grammar here: minute, hour,
+day of month, month, day of week; each ``*``, a number or a name, a range, a list, a step.
+What some schedulers add (``L``, ``W``, ``#``, ``?``, ``@daily``) is not in Render's
+documentation and is refused, by the validator and the rehearsal alike.
+
+- ``reason(text)``: why an expression is outside the grammar, naming the field (scheduling
+  libraries do not say which field is wrong, and how);
+- ``times(text, start)``: when it fires, from cronsim (the parser healthchecks.io runs in
+  production: small, no dependencies, Debian cron's semantics);
+- ``never_runs(text)``: why a well-formed expression never fires (``0 0 30 2 *``: no
+  February has a 30th), as cronsim finds it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
+
+from cronsim import CronSim, CronSimError
 
 
 @dataclass(frozen=True)
@@ -84,3 +97,25 @@ def _value(text: str, field: Field) -> int:
     if not field.low <= value <= field.high:
         raise CronError(f"{value} is outside {field.low}-{field.high}")
     return value
+
+
+def never_runs(expression: str) -> str | None:
+    """Why an expression of the grammar never fires; ``None`` if it does."""
+    if reason(expression) is not None:
+        return None
+    try:
+        CronSim(expression, datetime(2000, 1, 1))
+    except CronSimError as error:
+        if "day-of-month" in str(error).lower():
+            return "no month it names has that day, so it never runs"
+        return f"it never runs ({error})"
+    return None
+
+
+def times(expression: str, start: datetime) -> Iterator[datetime]:
+    """The times ``expression`` fires after ``start`` (aware, in UTC); ``CronError`` for an
+    expression the validator refuses or that never fires."""
+    why = reason(expression) or never_runs(expression)
+    if why:
+        raise CronError(why)
+    return CronSim(expression, start)

@@ -5,16 +5,16 @@ dotenv file points at its line; one in the process's environment has no file."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from dotenv import dotenv_values
+from dotenv.parser import Original, parse_stream
+
 from blueprintcheck.problems import Problem
 from servicespec import envspec
-
-_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
-_QUOTED = re.compile(r"""^\s*(["'])(.*?)\1\s*(?:#.*)?$""")
-_COMMENT = re.compile(r"\s#.*$")
 
 
 class EnvFileError(Exception):
@@ -29,22 +29,32 @@ class Variables:
 
 
 def parse_dotenv(text: str, file: str) -> Variables:
-    """``NAME=value`` lines; ``#`` comments, blank lines, ``export`` and quotes allowed.
-    A name set twice keeps its last value and line, as shells and Docker read it."""
-    values, lines = {}, {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        match = _LINE.match(line)
-        if not match:
-            raise EnvFileError(f"{file}:{number}: expected NAME=value")
-        name, value = match.groups()
-        # A "#" after whitespace starts a comment, as python-dotenv reads it ("A= # x" is
-        # empty); "A=#x" and "A=a#b" keep theirs, and so does a quoted value.
-        quoted = _QUOTED.match(value)
-        value = quoted.group(2) if quoted else _COMMENT.sub("", value).strip()
-        values[name], lines[name] = value, number
-    return Variables(values, file, lines)
+    """An env file, read exactly as python-dotenv reads it (quotes and their escapes,
+    multi-line quoted values, ``export``, comments, ``${NAME}`` from the names above it or
+    this process's environment), remembering the line each name is set on. A line
+    python-dotenv cannot read, or a name with no ``=``, is refused with its line number:
+    never misread. A name set twice keeps its last value and line."""
+    lines: dict[str, int] = {}
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            raise EnvFileError(f"{file}:{binding.original.line}: expected NAME=value")
+        if binding.key is not None:
+            if binding.value is None:
+                raise EnvFileError(
+                    f"{file}:{binding.original.line}: {binding.key} has no '=': write "
+                    f"{binding.key}= for an empty value"
+                )
+            lines[binding.key] = _line_of(binding.key, binding.original)
+    values = dotenv_values(stream=io.StringIO(text), interpolate=True)
+    return Variables({name: value or "" for name, value in values.items()}, file, lines)
+
+
+def _line_of(name: str, original: Original) -> int:
+    """The line ``name`` is set on: python-dotenv's statement may begin with the blank and
+    comment lines before it."""
+    match = re.search(rf"^[ \t]*(?:export[ \t]+)?{re.escape(name)}\b", original.string, re.M)
+    before = original.string[: match.start()] if match else ""
+    return original.line + before.count("\n")
 
 
 def check_variables(variables: Variables, role: str, *, production: bool) -> list[Problem]:

@@ -1,5 +1,5 @@
 """Cron jobs' schedules (P codes). Source: render.com/docs/cronjobs (a cron expression,
-five fields, in UTC)."""
+five fields, in UTC); the grammar is ``blueprintcheck.cron``, which the rehearsal runs too."""
 
 from __future__ import annotations
 
@@ -24,5 +24,23 @@ def invalid_cron_schedule(document: Document) -> Iterator[Finding]:
         schedule = service.data.get("schedule")
         if service.type == "cron" and isinstance(schedule, str):
             why = cron.reason(schedule)
+            if why:
+                yield Finding((*service.path, "schedule"), f"schedule {schedule!r}: {why}")
+
+
+@rule(
+    "P023",
+    "cron-schedule-never-runs",
+    Severity.WARNING,
+    "A cron job's `schedule` is well formed but names a day no month has (the 30th of "
+    "February, the 31st of April): the job never runs.",
+    "Pick a day every month it names has, or use the last day another way (run daily and "
+    "let the command decide).",
+)
+def cron_schedule_never_runs(document: Document) -> Iterator[Finding]:
+    for service in model.services(document.data):
+        schedule = service.data.get("schedule")
+        if service.type == "cron" and isinstance(schedule, str):
+            why = cron.never_runs(schedule)
             if why:
                 yield Finding((*service.path, "schedule"), f"schedule {schedule!r}: {why}")

@@ -45,3 +45,29 @@ def test_a_name_set_twice_keeps_its_last_value_and_line():
 def test_a_line_that_is_not_name_equals_value_says_where():
     with pytest.raises(EnvFileError, match=r"test.env:2: expected NAME=value"):
         values("A=1\nnot an assignment\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('A="a\\"b"', 'a"b'),  # an escaped quote
+        ('A="one\\ntwo"', "one\ntwo"),  # \n in double quotes is a newline
+        ("A='one\\ntwo'", "one\\ntwo"),  # ...not in single quotes
+        ('A="first\nsecond"', "first\nsecond"),  # a quoted value over two lines
+        ("B=base\nA=${B}/more", "base/more"),  # a name above it
+        ("A=${REMOSPHERE_DOTENV_TEST}", "from the environment"),
+    ],
+)
+def test_values_are_read_as_python_dotenv_reads_them(text, value, monkeypatch):
+    monkeypatch.setenv("REMOSPHERE_DOTENV_TEST", "from the environment")
+    assert values(text)["A"] == value
+
+
+def test_a_multi_line_value_keeps_the_line_it_starts_on_and_the_next_name_its_own():
+    variables = parse_dotenv('A="x\ny"\nB=1\n', "test.env")
+    assert dict(variables.lines) == {"A": 1, "B": 3}
+
+
+def test_a_name_without_equals_is_refused_rather_than_read_as_unset():
+    with pytest.raises(EnvFileError, match=r"test.env:2: B has no '='"):
+        values("A=1\nB\n")
