@@ -30,7 +30,7 @@ from blueprintcheck import check, official
 from blueprintcheck.problems import Severity
 from blueprintcheck.report import Report, text
 from blueprintcheck.variables import EnvFileError, parse_dotenv
-from blueprintup import proctree
+from blueprintup import ownership, proctree
 from blueprintup import topology as topology_
 from blueprintup.errors import Interrupted, RehearsalError
 from blueprintup.launchers import Image, Processes
@@ -193,6 +193,7 @@ def rehearse(
     root = Path(args.blueprint).resolve().parent
     cancel = threading.Event()
     run_dir = Path(tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{run}-"))
+    ownership.keep_ledger(run_dir, storage_driver=None if args.processes else args.storage_driver)
     launcher: Processes | Image = Processes(root, console, cancel, run_dir / "tmp")
     if not args.processes:
         try:
@@ -203,6 +204,7 @@ def rehearse(
         except RehearsalError:
             shutil.rmtree(run_dir, ignore_errors=True)
             raise
+    reaper = ownership.start_reaper(run_dir, run)
     settings = Settings(args.port, args.postgres_url, args.start_timeout, tuple(args.cron_now))
     rehearsal = Rehearsal(topology, resolver, launcher, console, settings, run_dir, run, cancel)
 
@@ -226,6 +228,8 @@ def rehearse(
         rehearsal.stop()
         for number, handler in previous.items():
             signal.signal(number, handler)
+    reaper.stdin.close()  # the run's directory is gone: the reaper has nothing to do
+    reaper.wait()
     console.status("stopped; every process, database and Redis of this run is gone")
     return code
 
@@ -257,18 +261,22 @@ def single_run(lock: Path = LOCK) -> Iterator[None]:
 
 
 def _clear_stale_runs(console: Console) -> None:
-    """What a rehearsal killed outright (SIGKILL, a crash) left: its directory, and the
-    redis-servers still running in it. Only this machine's lock holder runs, so any
-    rehearsal directory there is now is stale."""
+    """What a rehearsal killed outright (SIGKILL, a crash) left: the processes of the
+    sessions its ledger records, its containers and images (named for its run), the
+    processes still running in its directory, then the directory. Only this machine's lock
+    holder runs, so any rehearsal directory there is now is stale."""
     for directory in Path(tempfile.gettempdir()).glob(f"{RUN_PREFIX}*"):
         if not directory.is_dir() or directory.is_symlink():
             continue
+        run = directory.name.removeprefix(RUN_PREFIX).split("-", 1)[0]
+        removed = ownership.clear_run(directory, run)
         for pid in proctree.tree(1):
             with contextlib.suppress(OSError):
                 if Path(os.readlink(f"/proc/{pid}/cwd")).is_relative_to(directory):
                     os.kill(pid, signal.SIGKILL)
         shutil.rmtree(directory, ignore_errors=True)
-        console.status(f"removed {directory}, left by a rehearsal that was killed")
+        what = f" ({', '.join(removed)} with it)" if removed else ""
+        console.status(f"removed {directory}{what}, left by a rehearsal that was killed")
 
 
 def _env_file(name: str | None) -> dict[str, str]:

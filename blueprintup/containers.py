@@ -52,6 +52,24 @@ class Buildah:
             command += ["--volume", volume]
         return [*command, str(context)]
 
+    @staticmethod
+    def available() -> bool:
+        return shutil.which(BUILDAH) is not None
+
+    def remove_marked(self, prefix: str) -> int:
+        """Remove every container and image whose name starts with ``prefix`` (a run's
+        mark: ``blueprint-up-<run>-``); how many."""
+        gone = 0
+        for name in self._run("containers", "--format", "{{.ContainerName}}").split():
+            if name.startswith(prefix):
+                self.remove(name)
+                gone += 1
+        for image in self._run("images", "--format", "{{.Name}}").split():
+            if image.rsplit("/", 1)[-1].startswith(prefix):
+                self.remove_image(image)
+                gone += 1
+        return gone
+
     def require_image(self, image: str) -> None:
         result = subprocess.run(  # nosec B603
             [*self.base, "inspect", "--type", "image", image], capture_output=True, check=False

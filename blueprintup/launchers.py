@@ -3,8 +3,9 @@ Render), or, with ``--processes``, as processes of the checkout (fast, no image)
 
 A launcher builds what a service needs once (``prepare``), then starts processes
 (``spawn``): the service's instances, its pre-deploy command, its cron runs. Every process
-is started in a session of its own, so the terminal's Ctrl-C reaches the rehearsal only,
-which then stops each service the way Render does.
+is started through ``ownership.popen``: in a session of its own, so the terminal's Ctrl-C
+reaches the rehearsal only, which then stops each service the way Render does, and killed
+with the rehearsal if it dies.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from blueprintup import containers, proctree
+from blueprintup import containers, ownership, proctree
 from blueprintup.errors import Interrupted, RehearsalError
 from blueprintup.output import Console, Pump
 from blueprintup.topology import Service
@@ -136,13 +137,12 @@ class Processes:
 
     def spawn(self, service: Service, argv: list[str], env: dict[str, str], *, prefix: str,
               slot: str) -> Launched:  # fmt: skip
-        process = subprocess.Popen(  # nosec B603
+        process = ownership.popen(
             argv,
             cwd=self._directory(service),
             env=self._environment(env, slot),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
         return Launched(process, Pump(self.console, prefix, process.stdout), process.pid)
 
@@ -219,10 +219,9 @@ class Image:
             build_args=self.build_args,
             volumes=self.build_volumes,
         )
-        build = subprocess.Popen(  # nosec B603
-            argv, cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
+        build = ownership.popen(
+            argv, cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
         pump = Pump(self.console, f"{service.name} build", build.stdout)
         code = wait(build, self.cancel)
         pump.join()
@@ -249,11 +248,10 @@ class Image:
             "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
         )
         env_file.chmod(0o644)  # the image's user reads it; run_dir itself is private
-        process = subprocess.Popen(  # nosec B603
+        process = ownership.popen(
             self._buildah.run_command(container, env_file, argv),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
         pump = Pump(self.console, prefix, process.stdout)
         return Launched(process, pump, containers.main_process(process.pid))

@@ -49,6 +49,10 @@ class Pump:
             self._console.line(self._prefix, text)
         self._stream.close()
 
+    @property
+    def prefix(self) -> str:
+        return self._prefix
+
     def join(self, timeout: float = 5.0) -> None:
         """Wait for the output a process wrote before it ended."""
         self._thread.join(timeout)

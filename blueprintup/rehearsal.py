@@ -92,6 +92,9 @@ class Rehearsal:
         self.edges: dict[str, Edge] = {}
         self.ports: dict[str, list[int]] = {}
         self._pending_restarts: list[tuple[float, Instance]] = []
+        # Every process started for the run, registered the moment it exists: whatever
+        # is still running when the run stops is ended, whoever started it.
+        self._launched: list[Launched] = []
 
     # --- start -----------------------------------------------------------------------
     def start(self) -> None:
@@ -156,10 +159,16 @@ class Rehearsal:
         if service.type == "cron":
             schedule = Schedule(service.name, service.schedule or "")
             self.schedules[service.name] = schedule
-            self.console.status(
-                f"{service.name} is scheduled: {schedule.expression} (UTC), next run at "
-                f"{schedule.next_at:%Y-%m-%d %H:%M} UTC"
-            )
+            if schedule.next_at is None:
+                self.console.status(
+                    f"{service.name} is scheduled: {schedule.expression} (UTC), which never "
+                    f"runs: {schedule.never} (the validator's P023); --cron-now runs it"
+                )
+            else:
+                self.console.status(
+                    f"{service.name} is scheduled: {schedule.expression} (UTC), next run at "
+                    f"{schedule.next_at:%Y-%m-%d %H:%M} UTC"
+                )
             return
         slots = self.ports.get(service.name) or [None] * service.instances
         self.instances[service.name] = [self._spawn(service, port) for port in slots]
@@ -173,10 +182,10 @@ class Rehearsal:
     def _pre_deploy(self, service: Service) -> None:
         self.console.status(f"{service.name}: running the pre-deploy command")
         env = self._environment(service, "pre-deploy", None)
-        launched = self.launcher.spawn(
+        launched = self._own(self.launcher.spawn(
             service, shell(service.pre_deploy or ""), env,
             prefix=f"{service.name} pre-deploy", slot="pre-deploy",
-        )  # fmt: skip
+        ))  # fmt: skip
         try:
             code = self._wait_end(launched)
         finally:
@@ -192,8 +201,10 @@ class Rehearsal:
         instance_id = f"{self.resolver.service_id(service)}-{secrets.token_hex(3)[:5]}"
         env = self._environment(service, instance_id, port)
         prefix = f"{service.name} {instance_id.rsplit('-', 1)[-1]}"
-        launched = self.launcher.spawn(
-            service, self.launcher.command(service), env, prefix=prefix, slot=instance_id
+        launched = self._own(
+            self.launcher.spawn(
+                service, self.launcher.command(service), env, prefix=prefix, slot=instance_id
+            )
         )
         return Instance(service, instance_id, port, launched, crashes=crashes)
 
@@ -262,10 +273,10 @@ class Rehearsal:
         run_id = f"{self.resolver.service_id(service)}-{secrets.token_hex(3)[:5]}"
         env = self._environment(service, run_id, None)
         self.console.status(f"{service.name}: run {run_id.rsplit('-', 1)[-1]} started")
-        launched = self.launcher.spawn(
+        launched = self._own(self.launcher.spawn(
             service, self.launcher.command(service), env,
             prefix=f"{service.name} {run_id.rsplit('-', 1)[-1]}", slot="runs",
-        )  # fmt: skip
+        ))  # fmt: skip
         self.cron_runs[service.name] = Instance(service, run_id, None, launched)
 
     # --- watch -------------------------------------------------------------------------
@@ -337,6 +348,10 @@ class Rehearsal:
             instance.launched.terminate()
         for instance in running:
             self._wait_stopped(instance, now + instance.service.shutdown_delay)
+        for launched in self._launched:  # a pre-deploy command, a run being started...
+            if launched.poll() is None:
+                launched.kill()
+                self.console.status(f"{launched.pump.prefix}: still running at the stop: SIGKILL")
         for edge in self.edges.values():
             edge.stop()
         self.launcher.close()
@@ -359,6 +374,10 @@ class Rehearsal:
         self.console.status(f"{instance.label} stopped (exit {code})")
 
     # --- helpers -----------------------------------------------------------------------
+    def _own(self, launched: Launched) -> Launched:
+        self._launched = [*(known for known in self._launched if known.poll() is None), launched]
+        return launched
+
     def _wait_end(self, launched: Launched) -> int:
         while True:
             self._interruptible()

@@ -19,7 +19,7 @@ import psycopg
 import redis
 from psycopg import sql
 
-from blueprintup import ports
+from blueprintup import ownership, ports
 from blueprintup.errors import RehearsalError
 from blueprintup.output import Console, Pump
 from blueprintup.ports import HOST
@@ -60,7 +60,7 @@ class RedisInstance:
         port = ports.free()
         memory_mb = self.key_value.memory_mb
         memory = ["--maxmemory", f"{memory_mb}mb"] if memory_mb else []
-        self.process = subprocess.Popen(  # nosec B603
+        self.process = ownership.popen(
             [
                 binary,
                 "--bind",
@@ -78,7 +78,6 @@ class RedisInstance:
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
         pump = Pump(self.console, self.key_value.name, self.process.stdout)
         client = redis.Redis(host=HOST, port=port, socket_timeout=1)

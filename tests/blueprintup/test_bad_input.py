@@ -14,7 +14,9 @@ import pytest
 from tests.support import services
 from tests.support.blueprint_up import BlueprintUp, leftovers, run
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("blueprint_up")]
+# Every test that runs a rehearsal shares one worker with the image tests (which run
+# rehearsals too): the rehearsal's lock, ports and leftovers are the machine's.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("image")]
 
 POSTGRES = services.database_url("postgres")
 WORKER = """

@@ -123,7 +123,7 @@ def containers_and_images_of_rehearsals() -> list[str]:
     return found
 
 
-@pytest.mark.xdist_group("blueprint_up")
+@pytest.mark.xdist_group("image")  # every rehearsal on one worker: see test_bad_input
 def test_the_blueprint_rehearsed_as_processes(tmp_path, fakes, env_file):
     path, signer = env_file
     up = rehearse(tmp_path, path, "--processes")
