@@ -31,10 +31,10 @@ from typing import Any
 from bench import cgroups
 from bench.common import ROOT
 from bench.stack import Stack, wait_for_emails
-from tests.support.fake_render import FakeRender
-from tests.support.fleet import Fleet
-from tests.support.processes import with_venv_on_path
-from tests.support.worker import WorkerProcess
+from stack.fleet import Fleet
+from stack.processes import with_venv_on_path
+from stack.worker import WorkerProcess
+from standins.render_api import FakeRender
 
 SENDGRID_LATENCY = 0.2
 THREADS = 4

@@ -14,7 +14,7 @@ from celery import Celery
 from bench.common import ROOT
 from bench.stack import REDIS_URL, SENDGRID_KEY, Stack
 from servicespec import envspec
-from tests.support import processes
+from stack import processes
 
 POOL = envspec.BY_NAME["CELERY_WORKER_POOL"].default
 CONCURRENCY = envspec.BY_NAME["CELERY_WORKER_CONCURRENCY"].default

@@ -1,11 +1,11 @@
 """The image: build time and size, from the real Dockerfile with buildah (as the image
-test builds it; see tests/support/image.py)."""
+test builds it; see stack/image.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.support import image
+from stack import image
 
 
 def run(*, smoke: bool) -> dict[str, Any] | None:

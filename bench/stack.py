@@ -30,11 +30,11 @@ from celery import Celery, signals
 from bench import cgroups
 from bench.common import ROOT
 from operations.queues import stamp_published_at
-from tests.support import processes, services
-from tests.support.fake_sendgrid import Answer, FakeSendGrid
-from tests.support.http import call
-from tests.support.web import WebProcess
-from tests.support.worker import WorkerProcess
+from stack import ports, postgres, processes, proctree
+from stack.http import call
+from stack.web import WebProcess
+from stack.worker import WorkerProcess
+from standins.sendgrid import Answer, FakeSendGrid
 
 DATABASE = "remosphere_bench"
 REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -70,7 +70,7 @@ class Supervisor:
 class Stack:
     def __init__(self, workdir: Path):
         self.workdir = workdir
-        self.database_url = services.database_url(DATABASE)
+        self.database_url = postgres.url(DATABASE)
         self.sendgrid = FakeSendGrid(api_key=SENDGRID_KEY).start()
         self.env = {
             "PATH": os.environ["PATH"],
@@ -102,10 +102,8 @@ class Stack:
     # --- data --------------------------------------------------------------------------
 
     def _create_database(self) -> None:
-        admin = services.database_url("postgres")
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{DATABASE}"')
+        with psycopg.connect(postgres.url("postgres"), autocommit=True) as conn:
+            postgres.create_database(conn, DATABASE, replace=True)
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
             cwd=ROOT,
@@ -235,7 +233,7 @@ class Stack:
         config = ROOT / "bench" / "baselines" / "supervisord.conf"
         env = {
             **self.env,
-            "PORT": str(processes.free_port()),
+            "PORT": str(ports.free()),
             "ROOT": str(ROOT),
             "BENCH_DIR": str(self.workdir),
             "WEB_CONCURRENCY": "2",
@@ -265,8 +263,8 @@ class Stack:
         self.stop()
         self.sendgrid.stop()
         redis.Redis.from_url(REDIS_URL).flushdb()
-        with psycopg.connect(services.database_url("postgres"), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        with psycopg.connect(postgres.url("postgres"), autocommit=True) as conn:
+            postgres.drop_database(conn, DATABASE)
 
     def set_sendgrid_latency(self, seconds: float) -> None:
         self.sendgrid.answer_always(Answer(202, delay=seconds))
@@ -322,7 +320,7 @@ def cpu_seconds(pid: int) -> float:
     no cgroup counts it)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
-    for member in processes.tree(pid):
+    for member in proctree.tree(pid):
         try:
             fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
@@ -335,7 +333,7 @@ def memory_mb(pid: int) -> dict[str, float]:
     """PSS (pages shared between the forked processes counted once, split between them)
     and RSS of ``pid`` and every descendant, in MB."""
     pss = rss = 0
-    for member in processes.tree(pid):
+    for member in proctree.tree(pid):
         try:
             text = Path(f"/proc/{member}/smaps_rollup").read_text()
         except OSError:

@@ -30,7 +30,7 @@ from blueprintcheck import check, official
 from blueprintcheck.problems import Severity
 from blueprintcheck.report import Report, text
 from blueprintcheck.variables import EnvFileError, parse_dotenv
-from blueprintup import ownership, proctree
+from blueprintup import standins
 from blueprintup import topology as topology_
 from blueprintup.errors import Interrupted, RehearsalError
 from blueprintup.launchers import Image, Processes
@@ -38,6 +38,7 @@ from blueprintup.output import Console
 from blueprintup.rehearsal import Rehearsal, Settings
 from blueprintup.stores import DEFAULT_POSTGRES_URL
 from blueprintup.variables import Platform, Resolver
+from stack import ownership, proctree
 
 EXIT_STOPPED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # One per machine, whatever TMPDIR says: the ports and the database names are the
@@ -66,6 +67,13 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run Docker services as processes of the checkout (fast, no image) instead of "
         "from the image their Dockerfile builds",
+    )
+    p.add_argument(
+        "--standins",
+        action="store_true",
+        help="run local stand-ins of SendGrid's and Render's APIs and point the services at "
+        "them (without it, they start only where the env file points SENDGRID_API_HOST or "
+        "RENDER_API_URL at http://127.0.0.1:<port>)",
     )
     p.add_argument(
         "--port",
@@ -205,6 +213,7 @@ def rehearse(
             shutil.rmtree(run_dir, ignore_errors=True)
             raise
     reaper = ownership.start_reaper(run_dir, run)
+    stand_ins: list[standins.LocalServer] = []
     settings = Settings(args.port, args.postgres_url, args.start_timeout, tuple(args.cron_now))
     rehearsal = Rehearsal(topology, resolver, launcher, console, settings, run_dir, run, cancel)
 
@@ -216,6 +225,7 @@ def rehearse(
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     code = EXIT_STOPPED
     try:
+        stand_ins = standins.start(resolver.env_file, console, run_dir, forced=args.standins)
         rehearsal.start()
         console.status("everything is live; Ctrl-C stops it all")
         rehearsal.watch()
@@ -225,6 +235,8 @@ def rehearse(
         _fail(str(error))
         code = EXIT_FAILED
     finally:
+        for server in stand_ins:
+            server.stop()
         rehearsal.stop()
         for number, handler in previous.items():
             signal.signal(number, handler)

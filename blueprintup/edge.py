@@ -14,8 +14,8 @@ import itertools
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from blueprintup.ports import HOST
 from blueprintup.variables import Endpoint
+from stack.ports import HOST
 
 HOP_BY_HOP = {
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",

@@ -17,15 +17,14 @@ import re
 import shlex
 import signal
 import subprocess  # nosec B404
-import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from blueprintup import containers, ownership, proctree
 from blueprintup.errors import Interrupted, RehearsalError
 from blueprintup.output import Console, Pump
 from blueprintup.topology import Service
+from stack import containers, ownership, processes, proctree
 
 # What a process on Render also has besides the blueprint's variables; nothing else of the
 # shell that runs the rehearsal leaks into a service.
@@ -162,8 +161,8 @@ class Processes:
             tmp = self.scratch / slot
             tmp.mkdir(parents=True, exist_ok=True)
             inherited["TMPDIR"] = str(tmp)
-        path = f"{Path(sys.executable).parent}:{os.environ.get('PATH', os.defpath)}"
-        return {**inherited, "PATH": path, **env}
+        with_path = processes.with_venv_on_path({"PATH": os.environ.get("PATH", os.defpath)})
+        return {**inherited, **with_path, **env}
 
     def _run_to_end(self, service: Service, prefix: str, argv: list[str], env: dict) -> None:
         launched = self.spawn(service, argv, env, prefix=prefix, slot="build")

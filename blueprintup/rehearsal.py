@@ -11,7 +11,8 @@ removed.
   edge; a worker once its instances have kept running through the start-up grace. A
   service that exits while starting stops the whole rehearsal with its last lines.
 - Once live, an instance that exits is replaced by a new one, as Render does.
-- Cron jobs run on their schedule (UTC), one run at a time.
+- Cron jobs run on their schedule (UTC), one run at a time: a run that comes due while
+  the last one still runs starts when it ends, as on Render.
 - Stopping: SIGTERM to every instance and run, SIGKILL to what is still running after its
   service's ``maxShutdownDelaySeconds``, then the datastores and everything made for the
   run are removed.
@@ -26,19 +27,20 @@ import socket
 import subprocess  # nosec B404
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from blueprintup import ports
 from blueprintup.edge import Edge
 from blueprintup.errors import Interrupted, RehearsalError
 from blueprintup.launchers import Image, Launched, Processes, shell
 from blueprintup.output import Console
-from blueprintup.ports import HOST
 from blueprintup.schedule import Schedule
 from blueprintup.stores import PostgresServer, RedisInstance
 from blueprintup.topology import Service, Topology
 from blueprintup.variables import Endpoint, Resolver
+from stack import ports
+from stack.ports import HOST
 
 STARTUP_GRACE = 5.0  # a worker that keeps running this long has started
 TICK = 0.25
@@ -51,7 +53,7 @@ class Instance:
     id: str  # RENDER_INSTANCE_ID
     port: int | None
     launched: Launched
-    started: float = field(default_factory=time.monotonic)
+    started: float
     live: bool = False
     replaced: bool = False  # it exited; another instance takes (or will take) its place
     crashes: int = 0  # instances of this slot that exited soon after starting, in a row
@@ -80,14 +82,20 @@ class Rehearsal:
         run_dir: Path,
         run: str,
         stop_requested: threading.Event | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ):
+        """``clock`` and ``sleep`` (seconds), and the launcher (what starts a process), are
+        what the unit tests of the supervision replace: no real process, no real wait."""
         self.topology, self.resolver, self.launcher = topology, resolver, launcher
         self.console, self.settings, self.run_dir, self.run = console, settings, run_dir, run
         self.stop_requested = stop_requested or threading.Event()  # Ctrl-C, SIGTERM
+        self.clock, self.sleep = clock, sleep
         self.redis: list[RedisInstance] = []
         self.postgres = PostgresServer(settings.postgres_url, console, run=run)
         self.instances: dict[str, list[Instance]] = {}
         self.cron_runs: dict[str, Instance] = {}
+        self.cron_delayed: set[str] = set()  # due while a run was running: starts after it
         self.schedules: dict[str, Schedule] = {}
         self.edges: dict[str, Edge] = {}
         self.ports: dict[str, list[int]] = {}
@@ -206,13 +214,13 @@ class Rehearsal:
                 service, self.launcher.command(service), env, prefix=prefix, slot=instance_id
             )
         )
-        return Instance(service, instance_id, port, launched, crashes=crashes)
+        return Instance(service, instance_id, port, launched, self.clock(), crashes=crashes)
 
     def _environment(self, service: Service, instance_id: str, port: int | None) -> dict:
         return self.resolver.environment(service, instance_id=instance_id, port=port)
 
     def _wait_live(self, service: Service) -> None:
-        deadline = time.monotonic() + self.settings.start_timeout
+        deadline = self.clock() + self.settings.start_timeout
         pending = list(self.instances[service.name])
         while pending:
             self._interruptible()
@@ -227,18 +235,18 @@ class Rehearsal:
                 if self._answers(instance):
                     instance.live = True
                     pending.remove(instance)
-            if pending and time.monotonic() > deadline:
+            if pending and self.clock() > deadline:
                 what = _liveness(service)
                 raise RehearsalError(
                     f"{service.name} did not become live within {self.settings.start_timeout:.0f}s "
                     f"({what}); its last lines:\n" + "\n".join(pending[0].launched.pump.tail)
                 )
-            time.sleep(TICK)
+            self.sleep(TICK)
 
     def _answers(self, instance: Instance) -> bool:
         service = instance.service
         if not service.listens:
-            return time.monotonic() - instance.started >= STARTUP_GRACE
+            return self.clock() - instance.started >= STARTUP_GRACE
         if instance.port is None:
             return False
         if not service.health_path:
@@ -265,10 +273,12 @@ class Rehearsal:
     # --- cron jobs ---------------------------------------------------------------------
     def run_cron(self, service: Service) -> None:
         if service.name in self.cron_runs:
-            self.console.status(
-                f"{service.name}: a run is due, but the last one is still running; as on "
-                "Render, one run at a time"
-            )
+            if service.name not in self.cron_delayed:
+                self.cron_delayed.add(service.name)
+                self.console.status(
+                    f"{service.name}: a run is due while the last one still runs; as on "
+                    "Render (one run at a time), it starts when that one ends"
+                )
             return
         run_id = f"{self.resolver.service_id(service)}-{secrets.token_hex(3)[:5]}"
         env = self._environment(service, run_id, None)
@@ -277,7 +287,7 @@ class Rehearsal:
             service, self.launcher.command(service), env,
             prefix=f"{service.name} {run_id.rsplit('-', 1)[-1]}", slot="runs",
         ))  # fmt: skip
-        self.cron_runs[service.name] = Instance(service, run_id, None, launched)
+        self.cron_runs[service.name] = Instance(service, run_id, None, launched, self.clock())
 
     # --- watch -------------------------------------------------------------------------
     def watch(self) -> None:
@@ -287,7 +297,7 @@ class Rehearsal:
             self._tend_crons()
 
     def _tend_instances(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         for instances in self.instances.values():
             for instance in instances:
                 if instance.replaced:
@@ -326,9 +336,12 @@ class Rehearsal:
             code = run.launched.poll()
             if code is not None:
                 run.launched.end()
-                seconds = time.monotonic() - run.started
+                seconds = self.clock() - run.started
                 self.console.status(f"{run.label}: run ended with exit {code} after {seconds:.1f}s")
                 del self.cron_runs[name]
+                if name in self.cron_delayed:
+                    self.cron_delayed.discard(name)
+                    self.run_cron(run.service)
         for name, schedule in self.schedules.items():
             if schedule.due():
                 self.run_cron(self.topology.service(name))  # type: ignore[arg-type]
@@ -343,7 +356,7 @@ class Rehearsal:
         running += list(self.cron_runs.values())
         if running:
             self.console.status("stopping every service: SIGTERM, as Render sends it")
-        now = time.monotonic()
+        now = self.clock()
         for instance in running:
             instance.launched.terminate()
         for instance in running:
@@ -362,7 +375,7 @@ class Rehearsal:
 
     def _wait_stopped(self, instance: Instance, deadline: float) -> None:
         try:
-            code = instance.launched.process.wait(max(0.0, deadline - time.monotonic()))
+            code = instance.launched.process.wait(max(0.0, deadline - self.clock()))
         except subprocess.TimeoutExpired:
             instance.launched.kill()
             self.console.status(
@@ -385,7 +398,7 @@ class Rehearsal:
             if code is not None:
                 launched.pump.join()
                 return code
-            time.sleep(TICK)
+            self.sleep(TICK)
 
     def _interruptible(self) -> None:
         if self.stop_requested.is_set():

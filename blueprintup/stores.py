@@ -9,22 +9,19 @@ is recognised and replaced, and one it did not make is never touched.
 from __future__ import annotations
 
 import secrets
-import shutil
 import subprocess  # nosec B404
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
-import redis
-from psycopg import sql
 
-from blueprintup import ownership, ports
 from blueprintup.errors import RehearsalError
 from blueprintup.output import Console, Pump
-from blueprintup.ports import HOST
 from blueprintup.topology import Database, KeyValue
 from blueprintup.variables import DatabaseAccess, Endpoint
+from stack import postgres
+from stack.ports import HOST
+from stack.redis_server import RedisServer, StackError
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 MARK = "made by blueprint_up"
@@ -44,70 +41,41 @@ PERSISTENCE = {  # Render's persistenceMode -> redis-server's options
 
 
 class RedisInstance:
+    """A Key Value instance: a redis-server of its own, with the instance's eviction
+    policy, memory and persistence, its log prefixed with the instance's name."""
+
     def __init__(self, key_value: KeyValue, directory: Path, console: Console):
         self.key_value, self.directory, self.console = key_value, directory, console
-        self.process: subprocess.Popen | None = None
+        self.server: RedisServer | None = None
         self.endpoint: Endpoint | None = None
 
     def start(self, timeout: float = 15.0) -> Endpoint:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RehearsalError(
-                f"{self.key_value.name}: redis-server is not installed. Debian/Ubuntu: "
-                "apt-get install redis-server (the package redis-server); macOS: brew install redis"
+        try:
+            self.server = RedisServer(
+                maxmemory_policy=self.key_value.policy,
+                memory_mb=self.key_value.memory_mb,
+                persistence=PERSISTENCE.get(self.key_value.persistence, PERSISTENCE["off"]),
+                directory=self.directory,
+                output=subprocess.PIPE,
             )
-        self.directory.mkdir(parents=True, exist_ok=True)
-        port = ports.free()
-        memory_mb = self.key_value.memory_mb
-        memory = ["--maxmemory", f"{memory_mb}mb"] if memory_mb else []
-        self.process = ownership.popen(
-            [
-                binary,
-                "--bind",
-                HOST,
-                "--port",
-                str(port),
-                "--dir",
-                str(self.directory),
-                "--maxmemory-policy",
-                self.key_value.policy,
-                *memory,
-                *PERSISTENCE.get(self.key_value.persistence, PERSISTENCE["off"]),
-                "--loglevel",
-                "warning",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        pump = Pump(self.console, self.key_value.name, self.process.stdout)
-        client = redis.Redis(host=HOST, port=port, socket_timeout=1)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pump.join()
-                raise RehearsalError(
-                    f"{self.key_value.name}: redis-server exited with {self.process.returncode}:\n"
-                    + "\n".join(pump.tail)
-                )
-            try:
-                client.ping()
-                self.endpoint = Endpoint(HOST, port)
-                return self.endpoint
-            except redis.RedisError:
-                time.sleep(0.05)
-            finally:
-                client.close()
-        raise RehearsalError(f"{self.key_value.name}: redis-server did not answer in {timeout}s")
+        except StackError as error:
+            raise RehearsalError(f"{self.key_value.name}: {error}") from None
+        process = self.server.launch()
+        pump = Pump(self.console, self.key_value.name, process.stdout)
+        if not self.server.ready(timeout):
+            code = process.poll()
+            self.server.stop()
+            pump.join()
+            said = f"exited with {code}" if code is not None else f"did not answer in {timeout}s"
+            raise RehearsalError(
+                f"{self.key_value.name}: redis-server {said}:\n" + "\n".join(pump.tail)
+            )
+        self.endpoint = Endpoint(HOST, self.server.port)
+        return self.endpoint
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        shutil.rmtree(self.directory, ignore_errors=True)
+        if self.server is not None:
+            self.server.stop()
 
 
 class PostgresServer:
@@ -135,14 +103,11 @@ class PostgresServer:
         with self._connect() as connection:
             self._note_version(connection, database)
             self._clear_leftover(connection, database)
-            name, user = sql.Identifier(database.database), sql.Identifier(database.user)
-            mark = sql.Literal(f"{MARK} for {database.name} (run {self.run})")
-            connection.execute(
-                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(user, sql.Literal(password))
-            )
-            connection.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(user, mark))
-            connection.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(name, user))
-            connection.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(name, mark))
+            mark = f"{MARK} for {database.name} (run {self.run})"
+            postgres.create_user(connection, database.user, password)
+            postgres.comment(connection, "ROLE", database.user, mark)
+            postgres.create_database(connection, database.database, owner=database.user)
+            postgres.comment(connection, "DATABASE", database.database, mark)
         access = DatabaseAccess(self.host, self.port, database.user, password, database.database)
         self.made.append(access)
         return access
@@ -188,7 +153,5 @@ class PostgresServer:
 
 
 def _drop(connection: psycopg.Connection, database: str, user: str) -> None:
-    connection.execute(
-        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
-    )
-    connection.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(user)))
+    postgres.drop_database(connection, database)
+    postgres.drop_user(connection, user)

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from servicespec import envspec  # noqa: E402 - needs the repository on sys.path
+from stack import ownership, processes  # noqa: E402
 
 
 def main() -> int:
@@ -41,7 +42,7 @@ def main() -> int:
     subprocess.run(  # our own manage.py, no outside input  # nosec B603
         [python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
     )
-    worker = subprocess.Popen(  # our own worker entrypoint  # nosec B603
+    worker = ownership.popen(
         [
             python,
             "-m",
@@ -60,13 +61,11 @@ def main() -> int:
         ],
         cwd=ROOT,
         env=env,
-        start_new_session=True,
     )
-    web = subprocess.Popen(  # our own manage.py runserver  # nosec B603
+    web = ownership.popen(  # signals come from _supervise only
         [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
         cwd=ROOT,
         env=env,
-        start_new_session=True,  # signals come from _supervise only
     )
     print(
         f"\nRemoSphere is starting on http://localhost:{port}/ (web: Django, worker: Celery)\n"
@@ -92,18 +91,20 @@ def _relaxed_limits() -> str:
     return ", ".join(relaxed) or "none: set in the environment"
 
 
-def _supervise(processes: list[subprocess.Popen]) -> int:
+def _supervise(started: list[subprocess.Popen]) -> int:
+    """Until one of them exits or Ctrl-C: then SIGTERM to each, SIGKILL after 30 s. Both
+    die with this script even if it is killed (``stack.ownership``)."""
+    stopping = False
+
     def stop(*_: object) -> None:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
+        nonlocal stopping
+        stopping = True
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    while all(process.poll() is None for process in processes):
+    while not stopping and all(process.poll() is None for process in started):
         time.sleep(0.5)
-    stop()
-    return max(process.wait() for process in processes)
+    return max(processes.terminate(process) for process in started)
 
 
 if __name__ == "__main__":

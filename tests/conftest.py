@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from servicespec import envspec
-from tests.support import image, services
-from tests.support.fake_sendgrid import FakeSendGrid
-from tests.support.web import WebProcess
-from tests.support.worker import WorkerProcess
+from stack import image
+from stack.web import WebProcess
+from stack.worker import WorkerProcess
+from standins.sendgrid import FakeSendGrid
+from tests.support import services
 
 SENDGRID_TEST_KEY = "SG.test-key-never-logged"
 
@@ -181,7 +182,7 @@ def start_worker(
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    from tests.support.image import REPORT
+    from stack.image import REPORT
 
     if REPORT:
         terminalreporter.write_sep("-", "image")

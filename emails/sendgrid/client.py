@@ -29,8 +29,8 @@ from django.conf import settings
 from django.utils import timezone
 from sendgrid.helpers.mail import Category, CustomArg, Mail
 
-from emails.sendgrid.events import EMAIL_ID_ARG
 from emails.sending import PermanentEmailError, TransientEmailError
+from servicespec.sendgrid import EMAIL_ID_ARG
 
 logger = logging.getLogger(__name__)
 

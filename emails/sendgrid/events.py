@@ -24,10 +24,7 @@ from emails.outcomes import (
     DeliveryEvent,
     Outcome,
 )
-
-# The custom argument that carries the outbox row's id; SendGrid copies it into every
-# event about the email. Named for the project, so another sender's events never match.
-EMAIL_ID_ARG = "remosphere_email_id"
+from servicespec.sendgrid import EMAIL_ID_ARG
 
 # SendGrid's event type -> the outcome it records.
 OUTCOMES = {

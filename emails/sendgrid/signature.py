@@ -20,8 +20,8 @@ from functools import cache
 
 from sendgrid.helpers.eventwebhook import EventWebhook
 
-SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
-TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+from servicespec.sendgrid import SIGNATURE_HEADER, TIMESTAMP_HEADER
+
 MAX_AGE = 300  # seconds a signed batch stays acceptable
 MAX_AHEAD = 60  # seconds a timestamp may be ahead of this machine's clock
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from blueprintup import proctree
+from stack import proctree
 from tests.support import services
 from tests.support.blueprint_up import BlueprintUp, _running, leftovers
 

@@ -15,12 +15,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.support import image, services
+from stack import image
+from stack.http import call
+from standins.render_api import FakeRender
+from standins.sendgrid import FakeSendGrid, Reporting
+from standins.sendgrid_events import EventSigner
+from tests.support import services
 from tests.support.blueprint_up import BlueprintUp, leftovers
-from tests.support.fake_render import FakeRender
-from tests.support.fake_sendgrid import FakeSendGrid, Reporting
-from tests.support.http import call
-from tests.support.sendgrid_events import EventSigner
 
 pytestmark = [pytest.mark.integration]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.http import call
+from stack.http import call
 
 # One xdist worker runs this module: one browser serves all its tests.
 pytestmark = [

@@ -14,11 +14,12 @@ import pytest
 import yaml
 
 from authentication import services as accounts
+from stack import image
+from stack.http import call
+from stack.ports import free as free_port
+from standins.sendgrid import Answer
 from tests.conftest import SENDGRID_TEST_KEY
-from tests.support import image, services
-from tests.support.fake_sendgrid import Answer
-from tests.support.http import call
-from tests.support.processes import free_port
+from tests.support import services
 
 # One xdist worker runs the image's tests: the image is built once (tests/conftest.py).
 pytestmark = [

@@ -16,7 +16,7 @@ from authentication.models import User
 from emails import delivery_events, outbox, suppressions
 from emails.models import Email, Suppression
 from emails.sendgrid import events as sendgrid_events
-from tests.support.sendgrid_events import event
+from standins.sendgrid_events import event
 
 pytestmark = pytest.mark.django_db
 

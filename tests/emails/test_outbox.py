@@ -11,7 +11,7 @@ from django.utils import timezone
 from authentication.models import User
 from emails import outbox
 from emails.models import Email
-from tests.support.fake_sendgrid import Answer
+from standins.sendgrid import Answer
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from emails import sending
+from standins.sendgrid import Answer
 from tests.conftest import SENDGRID_TEST_KEY
-from tests.support.fake_sendgrid import Answer
 
 
 def send() -> None:

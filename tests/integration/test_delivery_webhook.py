@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from emails.models import Email, Suppression
-from tests.support.fake_sendgrid import Reporting
-from tests.support.http import call
-from tests.support.processes import with_venv_on_path
-from tests.support.sendgrid_events import EventSigner, event
+from stack.http import call
+from stack.processes import with_venv_on_path
+from standins.sendgrid import Reporting
+from standins.sendgrid_events import EventSigner, event
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

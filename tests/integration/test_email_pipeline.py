@@ -8,10 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from stack.http import call
+from standins.sendgrid import Answer
 from tests.conftest import SENDGRID_TEST_KEY
 from tests.support import services
-from tests.support.fake_sendgrid import Answer
-from tests.support.http import call
 from tests.support.settle import settled
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -21,13 +21,13 @@ from django.utils import timezone
 
 from emails.models import Email
 from emails.tasks import send_email
+from stack.http import call
+from stack.processes import with_venv_on_path
+from stack.redis_server import RedisServer
+from standins.sendgrid import Answer
 from tests.conftest import SENDGRID_TEST_KEY
 from tests.support import services
 from tests.support.cron import sweep
-from tests.support.fake_sendgrid import Answer
-from tests.support.http import call
-from tests.support.processes import with_venv_on_path
-from tests.support.redis_server import RedisServer
 from tests.support.settle import logged, settled
 from tests.support.tcp_proxy import TcpProxy
 

@@ -18,11 +18,11 @@ import redis
 from kombu import Connection
 
 from operations import liveness, stall
+from stack.http import call
+from stack.redis_server import RedisServer
+from standins.sendgrid import Answer
 from tests.support import services
 from tests.support.cron import sweep
-from tests.support.fake_sendgrid import Answer
-from tests.support.http import call
-from tests.support.redis_server import RedisServer
 from tests.support.settle import settled
 from tests.support.tcp_proxy import TcpProxy
 

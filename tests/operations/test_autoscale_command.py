@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.fake_render import Answer, FakeRender, autoscaler_env
-from tests.support.processes import with_venv_on_path
+from stack.processes import with_venv_on_path
+from standins.render_api import Answer, FakeRender
+from tests.support.autoscaler import autoscaler_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

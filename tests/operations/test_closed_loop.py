@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 from emails.models import Email
+from stack.fleet import Fleet
+from stack.http import call
+from stack.processes import with_venv_on_path
+from standins.render_api import FakeRender
+from standins.sendgrid import Answer
 from tests.support import services
-from tests.support.fake_render import FakeRender, autoscaler_env
-from tests.support.fake_sendgrid import Answer
-from tests.support.fleet import Fleet
-from tests.support.http import call
-from tests.support.processes import with_venv_on_path
+from tests.support.autoscaler import autoscaler_env
 from tests.support.settle import settled
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from emails.models import Email
 from remosphere import cron_runs
-from tests.support.processes import free_port, with_venv_on_path
-from tests.support.redis_server import RedisServer
+from stack.ports import free as free_port
+from stack.processes import with_venv_on_path
+from stack.redis_server import RedisServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from operations.liveness import FileHeartbeats, WorkerState
-from tests.support.http import call
+from stack.http import call
 
 NOW = 100_000.0
 

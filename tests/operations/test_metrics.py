@@ -16,8 +16,8 @@ from authentication import services
 from emails.models import Email
 from operations import autoscaler
 from remosphere import cron_runs
-from tests.support.http import call
-from tests.support.processes import free_port
+from stack.http import call
+from stack.ports import free as free_port
 
 TOKEN = secrets.token_urlsafe(32)
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]

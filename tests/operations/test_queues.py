@@ -9,7 +9,7 @@ import redis
 
 from emails.tasks import send_email
 from operations import queues
-from tests.support.redis_server import RedisServer
+from stack.redis_server import RedisServer
 
 
 def test_an_empty_queue_has_no_depth_and_no_latency(redis_client):

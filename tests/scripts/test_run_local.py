@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from servicespec import envspec
-from tests.support.http import call
-from tests.support.processes import free_port
+from stack.http import call
+from stack.ports import free as free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from authentication import services
+from stack.http import call
 from tests.conftest import SENDGRID_TEST_KEY
-from tests.support.http import call
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

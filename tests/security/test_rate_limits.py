@@ -11,9 +11,9 @@ import pytest
 from django.utils import timezone
 
 from authentication.models import User
+from stack.http import call
+from stack.web import WebProcess
 from tests.support import services
-from tests.support.http import call
-from tests.support.web import WebProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import psycopg
 
-from blueprintup import proctree
 from blueprintup.stores import MARK
+from stack import proctree
 from tests.support import services
 
 ROOT = Path(__file__).resolve().parents[2]

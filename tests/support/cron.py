@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.support.processes import with_venv_on_path
+from stack.processes import with_venv_on_path
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,9 @@ import os
 import socket
 from urllib.parse import urlsplit, urlunsplit
 
-DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from stack import postgres
+
+DATABASE_URL = postgres.SERVER_URL
 BENCH_REDIS_DB = 13
 
 HOW_TO_START = {
@@ -55,4 +57,4 @@ def unreachable() -> list[str]:
 def database_url(name: str) -> str:
     """``DATABASE_URL`` pointing at database ``name`` on the tests' server (for processes
     that must see the test database pytest-django created)."""
-    return urlunsplit(urlsplit(DATABASE_URL)._replace(path="/" + name))
+    return postgres.url(name)

@@ -12,7 +12,7 @@ import pytest
 from emails.sendgrid import signature as webhook_signature
 from emails.sendgrid.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, Verdict
 from servicespec import envspec
-from tests.support.sendgrid_events import EventSigner
+from standins.sendgrid_events import EventSigner
 
 BODY = b'[{"email":"ada@example.com","event":"delivered","timestamp":1732950000}]\r\n'
 SENDGRID = EventSigner()

@@ -15,10 +15,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from blueprintup.containers import Buildah
-from tests.support import processes
+from stack import containers, processes, proctree
+from stack.containers import Buildah
+from stack.processes import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 STORAGE = ["--storage-driver", "vfs"]
 BASE_IMAGE = "localhost/remosphere-standin-python:3.11-bookworm"
 IMAGE = "localhost/remosphere:test"
@@ -144,13 +144,6 @@ def image_config(field: str) -> str:
     ).stdout.strip()
 
 
-def _cmdline(pid: int) -> list[str]:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode().rstrip("\0").split("\0")
-    except OSError:
-        return []
-
-
 class ContainerProcess:
     """An entrypoint run inside the image with ``buildah run`` on the host network.
 
@@ -174,21 +167,15 @@ class ContainerProcess:
         return self.log_path.read_text(errors="replace")
 
     def main_pid(self, program: str, timeout: float = 30) -> int:
+        """The container's main process, once its entrypoint has exec'd ``program``."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            tree = processes.children()
-            stack = list(tree.get(self.process.pid, []))
-            while stack:
-                pid = stack.pop()
-                parent = _cmdline(pid)
-                if parent and parent[0].endswith("buildah-chroot-exec"):
-                    for child in tree.get(pid, []):
-                        if any(program in part for part in _cmdline(child)[:2]):
-                            return child
-                stack.extend(tree.get(pid, []))
-            if self.process.poll() is not None:
-                raise AssertionError(f"the container exited early:\n{self.log}")
+        pid = containers.main_process(self.process.pid, timeout)
+        while pid is not None and time.monotonic() < deadline:
+            if any(program in part for part in proctree.command_line(pid)[:2]):
+                return pid
             time.sleep(0.1)
+        if self.process.poll() is not None:
+            raise AssertionError(f"the container exited early:\n{self.log}")
         raise AssertionError(f"no {program} process in the container:\n{self.log}")
 
     def wait(self, timeout: float) -> int:

@@ -8,9 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.support import processes
-
-ROOT = Path(__file__).resolve().parents[2]
+from stack import processes
+from stack.processes import ROOT
 
 
 class WorkerProcess:
@@ -64,12 +63,6 @@ class WorkerProcess:
     def stop(self, timeout: float = 30.0) -> int:
         if self._log.closed:
             return self.process.returncode
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        code = processes.terminate(self.process, timeout)
         self._log.close()
-        return self.process.returncode
+        return code

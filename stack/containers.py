@@ -10,8 +10,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from blueprintup import proctree
 from blueprintup.errors import RehearsalError
+from stack import proctree
 
 BUILDAH = "buildah"
 ENV_MOUNT = "/run/blueprint-up.env"

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.support.worker import WorkerProcess
+from stack.worker import WorkerProcess
 
 
 class Fleet:

@@ -1,7 +1,6 @@
-"""Process helpers shared by the tests and the benchmarks: a free port to listen on, an
-environment whose PATH finds this virtualenv's commands (the entrypoints call `python`,
-`gunicorn`, `celery`), the tree under a process (from /proc), and a stop that asks first
-and insists after."""
+"""Process helpers: an environment whose PATH finds this
+virtualenv's commands (the entrypoints call `python`, `gunicorn`, `celery`), and a stop that
+asks first and insists after."""
 
 from __future__ import annotations
 
@@ -10,19 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from blueprintup import ports, proctree
-
-
-def free_port() -> int:
-    return ports.free()
+# The checkout whose entrypoints and code run.
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def with_venv_on_path(env: dict[str, str]) -> dict[str, str]:
     """``env`` with this interpreter's bin directory first on PATH."""
     return {**env, "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}"}
-
-
-children, tree = proctree.children, proctree.tree
 
 
 def terminate(process: subprocess.Popen, timeout: float = 30.0) -> int:

@@ -1,6 +1,6 @@
 """A local HTTP server that speaks SendGrid's v3 ``POST /v3/mail/send``.
 
-Test code only: the production code path (``emails.sendgrid.client``) is pointed here through
+The production code path (``emails.sendgrid.client``) is pointed here through
 ``SENDGRID_API_HOST``. Each request is recorded; answers come from a script of responses
 (status, headers, delay) and default to SendGrid's 202 Accepted with an ``X-Message-Id``.
 Like SendGrid, it can then report what became of each accepted email to an Event
@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from emails.sendgrid.events import EMAIL_ID_ARG
-from tests.support.http import Reply
-from tests.support.local_api import JsonHandler, LocalServer
-from tests.support.sendgrid_events import EventSigner, event
+from servicespec.sendgrid import EMAIL_ID_ARG
+from stack.http import Reply
+from standins.local_api import JsonHandler, LocalServer
+from standins.sendgrid_events import EventSigner, event
+
+LINK = re.compile(r"https?://\S+")
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,20 @@ class Request:
         return next(c["value"] for c in self.body["content"] if c["type"] == "text/html")
 
     @property
+    def subject(self) -> str:
+        personal = (self.body.get("personalizations") or [{}])[0]
+        return str(personal.get("subject") or self.body.get("subject") or "")
+
+    @property
+    def first_link(self) -> str:
+        found = LINK.search(self.text)
+        return found.group(0) if found else ""
+
+    def summary(self) -> str:
+        """One line: recipient, subject, the first link."""
+        return f"to {self.to}: {self.subject!r} {self.first_link}".rstrip()
+
+    @property
     def email_id(self) -> str | None:
         return (self.body.get("custom_args") or {}).get(EMAIL_ID_ARG)
 
@@ -72,8 +91,17 @@ class Reporting:
 
 
 class FakeSendGrid(LocalServer):
-    def __init__(self, api_key: str):
-        self.api_key = api_key
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        port: int = 0,
+        outbox: Path | None = None,
+        on_message: Callable[[Request], None] | None = None,
+    ):
+        """``outbox``: a directory where every accepted message is kept, as JSON;
+        ``on_message``: called with each accepted one (the rehearsal prints a line)."""
+        self.api_key, self.outbox, self.on_message = api_key, outbox, on_message
         self.requests: list[Request] = []
         self.arrivals = 0  # requests received, including those not yet answered
         self._script: deque[Answer] = deque()
@@ -85,7 +113,7 @@ class FakeSendGrid(LocalServer):
         self._reporting: Reporting | None = None
         self._message_ids = itertools.count(1)
         self.reports: list[Reply] = []  # the webhook's answers to the batches posted
-        super().__init__(self._handler())
+        super().__init__(self._handler(), port=port)
 
     @property
     def host(self) -> str:
@@ -166,7 +194,15 @@ class FakeSendGrid(LocalServer):
             self.requests.append(request)
             self._changed.notify_all()
             reporting = self._reporting
-        if reporting is not None and 200 <= request.answered < 300 and request.email_id:
+        accepted = 200 <= request.answered < 300
+        if accepted and self.outbox is not None:
+            self.outbox.mkdir(parents=True, exist_ok=True)
+            (self.outbox / f"{request.message_id}.json").write_text(
+                json.dumps(request.body, indent=2)
+            )
+        if accepted and self.on_message is not None:
+            self.on_message(request)
+        if reporting is not None and accepted and request.email_id:
             threading.Thread(target=self._report, args=(reporting, request), daemon=True).start()
         return True
 

@@ -1,7 +1,7 @@
 """A local HTTP server that speaks the few calls of Render's public API the autoscaler
 makes: ``GET /v1/services?name=``, ``GET /v1/services/<id>``, ``POST
-/v1/services/<id>/scale``. Test code only: the autoscaler's own client is pointed here
-through ``RENDER_API_URL``.
+/v1/services/<id>/scale``. The autoscaler's own client is pointed here through
+``RENDER_API_URL`` (the tests, the benchmark, and a rehearsal of the blueprint).
 
 It keeps one worker service's instance count; ``on_scale`` lets a test (or the benchmark)
 really start and stop worker processes when it changes, as Render would. Answers can be
@@ -11,7 +11,6 @@ scripted (a status, headers, a delay) to cause every failure of the API.
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 import time
 from collections import deque
@@ -19,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
-from tests.support.local_api import JsonHandler, LocalServer
+from standins.local_api import JsonHandler, LocalServer
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,7 @@ class FakeRender(LocalServer):
         instances: int = 1,
         autoscaling: bool = False,
         on_scale: Callable[[int], None] | None = None,
+        port: int = 0,
     ):
         self.api_key, self.service_id, self.name = api_key, service_id, name
         self.instances, self.autoscaling, self.on_scale = instances, autoscaling, on_scale
@@ -49,7 +49,7 @@ class FakeRender(LocalServer):
         self.history: list[tuple[float, int]] = [(time.monotonic(), instances)]
         self._script: deque[Answer] = deque()
         self._lock = threading.Lock()
-        super().__init__(self._handler())
+        super().__init__(self._handler(), port=port)
 
     @property
     def url(self) -> str:
@@ -127,23 +127,3 @@ class FakeRender(LocalServer):
                 self.reply_json(answer.status, answer.body, answer.headers)
 
         return Handler
-
-
-def autoscaler_env(render: FakeRender, **settings: str) -> dict[str, str]:
-    """The autoscaler cron job's environment as Render gives it (production mode), on the
-    tests' PostgreSQL database and Redis, its API calls going to ``render``; ``settings``
-    (``AUTOSCALE_*``) on top. Call it inside a test that has the database."""
-    from django.db import connection
-
-    from tests.support import services
-
-    return {
-        "PATH": "/usr/bin:/bin",
-        "RENDER": "true",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "DATABASE_URL": services.database_url(connection.settings_dict["NAME"]),
-        "REDIS_URL": services.REDIS_URL,
-        "RENDER_API_KEY": render.api_key,
-        "RENDER_API_URL": render.url,
-        **settings,
-    }

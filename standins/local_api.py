@@ -30,10 +30,11 @@ class JsonHandler(BaseHTTPRequestHandler):
 
 
 class LocalServer:
-    """Serves ``handler`` on 127.0.0.1 in a daemon thread, from ``start()`` to ``stop()``."""
+    """Serves ``handler`` on 127.0.0.1 in a daemon thread, from ``start()`` to ``stop()``;
+    on ``port``, or a free one. ``OSError`` when the port is taken."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler]):
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    def __init__(self, handler: type[BaseHTTPRequestHandler], *, port: int = 0):
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

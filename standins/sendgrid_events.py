@@ -2,7 +2,7 @@
 signs a batch exactly as SendGrid does (SHA-256 over the timestamp header then the raw
 body; the DER signature in base64), and events in SendGrid's shape (its documented
 fields, the send's custom arguments copied in, ``sg_message_id`` extending the
-``X-Message-Id`` of the 202). Test code: the web verifies with SendGrid's own library."""
+``X-Message-Id`` of the 202). The web verifies them with SendGrid's own library."""
 
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from emails.sendgrid.events import EMAIL_ID_ARG
-from emails.sendgrid.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
-from tests.support.http import Reply, call
+from servicespec.sendgrid import EMAIL_ID_ARG, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from stack.http import Reply, call
 
 # What each kind of event adds to the common fields (SendGrid's Event Webhook reference).
 DETAILS: dict[str, dict[str, Any]] = {

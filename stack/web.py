@@ -7,17 +7,16 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.support import processes
-from tests.support.http import call
-
-ROOT = Path(__file__).resolve().parents[2]
+from stack import ports, processes
+from stack.http import call
+from stack.processes import ROOT
 
 
 class WebProcess:
     def __init__(self, env: dict[str, str], log_path: Path, *, root: Path = ROOT):
         """``root``: the checkout whose entrypoint and code run (the benchmark runs an
         earlier commit's beside this one)."""
-        self.port = processes.free_port()
+        self.port = ports.free()
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(

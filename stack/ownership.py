@@ -26,8 +26,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from blueprintup import containers
 from blueprintup.errors import RehearsalError
+from stack import containers
 
 PR_SET_PDEATHSIG = 1
 LEDGER = "owned.json"
@@ -152,7 +152,7 @@ def start_reaper(run_dir: Path, run: str) -> subprocess.Popen:
     waits for the rehearsal's end of a pipe to close, and if the run's directory is still
     there then (a clean stop removes it), ends what the run left (``clear_run``) at once."""
     return subprocess.Popen(  # nosec B603
-        [sys.executable, "-m", "blueprintup.ownership", str(run_dir), run],
+        [sys.executable, "-m", "stack.ownership", str(run_dir), run],
         stdin=subprocess.PIPE,
         start_new_session=True,  # Ctrl-C in the terminal is the rehearsal's alone
         cwd=Path(__file__).resolve().parent.parent,

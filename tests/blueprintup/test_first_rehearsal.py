@@ -1,0 +1,68 @@
+"""A newcomer's first rehearsal, following docs/BLUEPRINT_UP.md literally: its env file,
+its command; the project's own stand-ins of SendGrid and Render's API start where the env
+file points; the verification email appears as a line with its link; the link's token
+confirms the address; the account logs in; the autoscaler's run reaches Render's stand-in.
+Nothing written but what the docs say."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from stack.http import call
+from tests.support.blueprint_up import BlueprintUp, leftovers
+
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("image")]
+
+ROOT = Path(__file__).resolve().parents[2]
+ADDRESS = "newcomer@example.com"
+PASSWORD = "a-long-and-unusual-passphrase"
+
+
+def the_docs_env_file() -> str:
+    """The env file docs/BLUEPRINT_UP.md shows, as written there."""
+    docs = (ROOT / "docs" / "BLUEPRINT_UP.md").read_text()
+    section = docs.split("## The env file", 1)[1]
+    return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+
+
+def test_following_the_docs_ends_in_the_inbox_and_a_login(tmp_path):
+    env_file = tmp_path / "rehearsal.env"
+    env_file.write_text(the_docs_env_file())
+    up = BlueprintUp(
+        "render.yaml", "--env-file", str(env_file), "--processes",
+        "--cron-now", "remosphere-autoscaler",
+        log=tmp_path / "blueprint-up.log", tmpdir=tmp_path / "tmp",
+    )  # fmt: skip
+    try:
+        url = up.wait_for(r"==> remosphere-web is live at (http://\S+)").group(1)
+        up.wait_for(r"==> everything is live", timeout=120)
+        registered = call("POST", f"{url}/api/auth/register",
+                          {"email": ADDRESS, "password": PASSWORD})  # fmt: skip
+        line = up.wait_for(
+            rf"==> sendgrid \(stand-in\): to {re.escape(ADDRESS)}: '(.+)' (\S+)", timeout=60
+        )
+        subject, link = line.group(1), line.group(2)
+        token = parse_qs(urlsplit(link).query)["token"][0]
+        verified = call("POST", f"{url}/api/auth/verify-email",
+                        {"token": token, "password": PASSWORD})  # fmt: skip
+        login = call("POST", f"{url}/api/auth/login", {"email": ADDRESS, "password": PASSWORD})
+        autoscaler = up.wait_for(r"==> remosphere-autoscaler \w+: run ended with exit (\d+)")
+        kept = list((tmp_path / "tmp").glob("blueprint-up-*/sendgrid/*.json"))
+        assert (
+            registered.status,
+            subject.startswith("Confirm your email address"),
+            link.startswith("http://localhost:10000/verify-email?token="),
+            verified.status,
+            login.status,
+            autoscaler.group(1),
+            len(kept),
+        ) == (201, True, True, 200, 200, "0", 1), up.output[-4000:]
+        assert up.interrupt() == 0
+    finally:
+        up.kill()
+    assert "SG.your-key" not in up.output and "rnd_your-key" not in up.output
+    assert leftovers() == []

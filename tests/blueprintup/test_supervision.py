@@ -1,0 +1,220 @@
+"""The rehearsal's supervision, without a real process or a real wait: a fake clock and a
+fake launcher (the process factory) stand in, as honcho's manager is tested. Restart
+backoff, one cron run at a time (a run due meanwhile starts when the last one ends),
+Ctrl-C while the pre-deploy command runs, a stop that times out into SIGKILL."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+
+import pytest
+
+from blueprintcheck.loader import load
+from blueprintup import topology
+from blueprintup.errors import Interrupted
+from blueprintup.rehearsal import Rehearsal, Settings
+from blueprintup.variables import Resolver
+
+BLUEPRINT = """
+services:
+  - type: worker
+    name: jobs
+    runtime: python
+    startCommand: "python worker.py"
+    preDeployCommand: "python migrate.py"
+  - type: cron
+    name: nightly
+    runtime: python
+    schedule: "0 3 * * *"
+    startCommand: "python nightly.py"
+"""
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class FakeProcess:
+    """What the rehearsal asks of a process: it ends when told to, or when SIGTERM comes
+    (unless it ignores SIGTERM), and always on SIGKILL."""
+
+    ignores_sigterm: bool = False
+    code: int | None = None
+    signals: list[str] = field(default_factory=list)
+
+    def poll(self) -> int | None:
+        return self.code
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.code is None:
+            raise subprocess.TimeoutExpired("fake", timeout or 0)
+        return self.code
+
+
+class FakePump:
+    def __init__(self, prefix: str) -> None:
+        self.prefix, self.tail = prefix, deque(["last line"])
+
+    def join(self, timeout: float = 5.0) -> None:
+        pass
+
+
+@dataclass
+class FakeLaunched:
+    process: FakeProcess
+    pump: FakePump
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def terminate(self) -> None:
+        self.process.signals.append("SIGTERM")
+        if not self.process.ignores_sigterm and self.process.code is None:
+            self.process.code = 0
+
+    def kill(self) -> None:
+        self.process.signals.append("SIGKILL")
+        self.process.code = -9
+
+    def end(self) -> None:
+        pass
+
+
+class FakeLauncher:
+    """The process factory: records every start; ``next_process`` shapes the next one."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[str, FakeLaunched]] = []
+        self.next_process: dict[str, FakeProcess] = {}
+
+    def prepare(self, service, env) -> None:
+        pass
+
+    def command(self, service) -> list[str]:
+        return ["python", f"{service.name}.py"]
+
+    def spawn(self, service, argv, env, *, prefix: str, slot: str) -> FakeLaunched:
+        process = self.next_process.pop(prefix.split()[-1], None) or FakeProcess()
+        launched = FakeLaunched(process, FakePump(prefix))
+        self.started.append((prefix, launched))
+        return launched
+
+    def of(self, word: str) -> list[FakeLaunched]:
+        return [launched for prefix, launched in self.started if word in prefix]
+
+    def release(self, service, slot: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class Console:
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def status(self, text: str) -> None:
+        self.said.append(text)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def rehearsal(clock, tmp_path) -> Rehearsal:
+    found = topology.read(load(textwrap.dedent(BLUEPRINT)))
+    return Rehearsal(
+        found, Resolver(found, {}), FakeLauncher(), Console(), Settings(), tmp_path, "test",
+        threading.Event(), clock=clock, sleep=clock.sleep,
+    )  # fmt: skip
+
+
+def start_worker(rehearsal: Rehearsal) -> None:
+    service = rehearsal.topology.service("jobs")
+    rehearsal.instances["jobs"] = [rehearsal._spawn(service, None)]
+    rehearsal.instances["jobs"][0].live = True
+
+
+def crash(rehearsal: Rehearsal) -> None:
+    [instance] = [i for i in rehearsal.instances["jobs"] if not i.replaced]
+    instance.launched.process.code = 1
+
+
+def workers_started(rehearsal: Rehearsal) -> int:
+    return len([p for p, _ in rehearsal.launcher.started if p.startswith("jobs ")])
+
+
+def test_an_instance_that_keeps_exiting_soon_is_restarted_after_a_growing_pause(rehearsal, clock):
+    start_worker(rehearsal)
+    starts_by_second: list[tuple[float, int]] = []
+    for _ in range(3):
+        clock.now += 1  # it exits a second after starting
+        crash(rehearsal)
+        crashed_at = clock.now
+        while workers_started(rehearsal) == len(starts_by_second) + 1:
+            rehearsal._tend_instances()
+            clock.now += 0.25
+        starts_by_second.append((clock.now - 0.25 - crashed_at, workers_started(rehearsal)))
+    assert starts_by_second == [(2.0, 2), (4.0, 3), (8.0, 4)]
+
+
+def test_an_instance_that_ran_a_while_is_restarted_at_once(rehearsal, clock):
+    start_worker(rehearsal)
+    clock.now += 120
+    crash(rehearsal)
+    rehearsal._tend_instances()
+    assert workers_started(rehearsal) == 2
+
+
+def test_a_cron_run_due_while_one_runs_starts_when_it_ends_and_only_once(rehearsal):
+    nightly = rehearsal.topology.service("nightly")
+    rehearsal.run_cron(nightly)
+    rehearsal.run_cron(nightly)  # due again while the first runs
+    rehearsal.run_cron(nightly)  # and again: still one run waiting, not two
+    runs_while_the_first_ran = len(rehearsal.launcher.of("nightly"))
+    rehearsal.cron_runs["nightly"].launched.process.code = 0
+    rehearsal._tend_crons()
+    assert (runs_while_the_first_ran, len(rehearsal.launcher.of("nightly"))) == (1, 2)
+
+
+def test_ctrl_c_during_the_pre_deploy_command_ends_it_at_the_stop(rehearsal):
+    jobs = rehearsal.topology.service("jobs")
+    rehearsal.launcher.next_process["pre-deploy"] = FakeProcess(ignores_sigterm=True)
+    rehearsal.stop_requested.set()
+    with pytest.raises(Interrupted):
+        rehearsal._pre_deploy(jobs)
+    rehearsal.stop()
+    [pre_deploy] = rehearsal.launcher.of("pre-deploy")
+    assert (pre_deploy.process.signals, pre_deploy.poll() is not None) == (["SIGKILL"], True)
+
+
+def test_a_stop_that_outlasts_the_shutdown_delay_ends_in_sigkill(rehearsal, clock):
+    start_worker(rehearsal)
+    [instance] = rehearsal.instances["jobs"]
+    instance.launched.process.ignores_sigterm = True
+    rehearsal.stop()
+    assert (
+        instance.launched.process.signals,
+        any("SIGKILL" in line for line in rehearsal.console.said),
+    ) == (["SIGTERM", "SIGKILL"], True)
+
+
+def test_an_instance_that_heeds_sigterm_is_not_killed(rehearsal):
+    start_worker(rehearsal)
+    [instance] = rehearsal.instances["jobs"]
+    rehearsal.stop()
+    assert instance.launched.process.signals == ["SIGTERM"]
