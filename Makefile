@@ -25,7 +25,9 @@ lint: $(STAMP)  ## ruff, the import contracts, shellcheck, hadolint, bandit, and
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/shellcheck docker/*.sh scripts/*.sh .ci/run
 	$(VENV)/bin/hadolint Dockerfile
-	$(VENV)/bin/bandit -q -r remosphere servicespec authentication emails operations blueprintcheck blueprintup stack standins scripts
+	$(VENV)/bin/bandit -q -r remosphere servicespec authentication emails operations blueprintcheck blueprintup standins scripts
+	# stack/ starts the project's own processes and the tools they need: that is its job
+	$(VENV)/bin/bandit -q -r stack --skip B404,B603,B607
 	$(VENV)/bin/check-jsonschema -q --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 bench: $(STAMP)  ## Run the benchmarks; regenerate docs/BENCHMARKS.md and bench/results.json

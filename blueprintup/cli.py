@@ -36,6 +36,7 @@ from blueprintup.errors import Interrupted, RehearsalError
 from blueprintup.launchers import Image, Processes
 from blueprintup.output import Console
 from blueprintup.rehearsal import Rehearsal, Settings
+from blueprintup.state import GeneratedValues
 from blueprintup.stores import DEFAULT_POSTGRES_URL
 from blueprintup.variables import Platform, Resolver
 from stack import ownership, proctree
@@ -67,6 +68,12 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run Docker services as processes of the checkout (fast, no image) instead of "
         "from the image their Dockerfile builds",
+    )
+    p.add_argument(
+        "--regenerate",
+        action="store_true",
+        help="make new generateValue values (they are kept between runs, as Render keeps "
+        "them between deploys)",
     )
     p.add_argument(
         "--standins",
@@ -177,6 +184,7 @@ def prepare(args: argparse.Namespace, console: Console) -> tuple[topology_.Topol
             known = ", ".join(crons) or "none"
             raise RehearsalError(f"--cron-now {name}: no such cron job (cron jobs: {known})")
     resolver = Resolver(topology, _env_file(args.env_file), _platform(path.resolve().parent))
+    resolver.generated = GeneratedValues(path, regenerate=args.regenerate)
     missing = resolver.missing()
     if missing:
         lines = "\n".join(f"  {owner}: {', '.join(keys)}" for owner, keys in missing.items())
@@ -235,6 +243,7 @@ def rehearse(
         _fail(str(error))
         code = EXIT_FAILED
     finally:
+        _keep_generated(resolver, console)
         for server in stand_ins:
             server.stop()
         rehearsal.stop()
@@ -289,6 +298,17 @@ def _clear_stale_runs(console: Console) -> None:
         shutil.rmtree(directory, ignore_errors=True)
         what = f" ({', '.join(removed)} with it)" if removed else ""
         console.status(f"removed {directory}{what}, left by a rehearsal that was killed")
+
+
+def _keep_generated(resolver: Resolver, console: Console) -> None:
+    if isinstance(resolver.generated, GeneratedValues) and resolver.generated:
+        try:
+            resolver.generated.save()
+        except OSError as error:
+            console.status(
+                f"the generated values could not be kept for the next run ({error.strerror}): "
+                f"{resolver.generated.path}; the next run makes new ones"
+            )
 
 
 def _env_file(name: str | None) -> dict[str, str]:

@@ -17,6 +17,7 @@ import re
 import shlex
 import signal
 import subprocess  # nosec B404
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,18 +115,32 @@ def docker_command(service: Service, root: Path) -> list[str]:
 @dataclass
 class Processes:
     """Commands run from the checkout, with this interpreter's environment first on PATH
-    (where the image would have its own). With ``scratch``, each instance's TMPDIR is a
-    folder of its own below it (as a container's /tmp is its own), removed with the run
-    whatever the instance left there."""
+    (where the image would have its own). With ``scratch``, each instance's TMPDIR and HOME
+    are folders of its own below it (as a container's /tmp and home are its own: Gunicorn
+    writes its control socket under HOME), removed with the run whatever the instance left
+    there.
+
+    A Docker service has no build here (its image is not built); the one build step a
+    Django checkout needs at run time, ``collectstatic`` (the Dockerfile's), runs once per
+    Dockerfile when the service's directory has a ``manage.py``."""
 
     root: Path
     console: Console
     cancel: threading.Event = field(default_factory=threading.Event)
     scratch: Path | None = None
+    _collected: set[tuple[str, str]] = field(default_factory=set)
 
     def prepare(self, service: Service, env: dict[str, str]) -> None:
         if service.build_command:
             self._run_to_end(service, f"{service.name} build", shell(service.build_command), env)
+        elif service.docker and (self._directory(service) / "manage.py").exists():
+            key = (service.dockerfile, service.docker_context)
+            if key not in self._collected:
+                self._collected.add(key)
+                self._run_to_end(
+                    service, f"{service.name} build",
+                    [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], env,
+                )  # fmt: skip
 
     def command(self, service: Service) -> list[str]:
         if service.docker:
@@ -159,8 +174,8 @@ class Processes:
         inherited = {name: os.environ[name] for name in INHERITED if name in os.environ}
         if self.scratch is not None:
             tmp = self.scratch / slot
-            tmp.mkdir(parents=True, exist_ok=True)
-            inherited["TMPDIR"] = str(tmp)
+            (tmp / "home").mkdir(parents=True, exist_ok=True)
+            inherited["TMPDIR"], inherited["HOME"] = str(tmp), str(tmp / "home")
         with_path = processes.with_venv_on_path({"PATH": os.environ.get("PATH", os.defpath)})
         return {**inherited, **with_path, **env}
 

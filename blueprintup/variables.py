@@ -2,7 +2,8 @@
 
 - ``value``: the string (a number in YAML becomes its text, as on Render);
 - ``generateValue``: a random base64-encoded 256-bit value, one per entry: a group's entry
-  gives every service that reads the group the same value; stable for the whole run;
+  gives every service that reads the group the same value; made once and kept between
+  runs (``blueprintup.state``), as Render keeps it between deploys;
 - ``fromGroup``: the group's entries, groups merged in order; the service's own entries win;
 - ``fromDatabase``: ``connectionString`` (and ``connectionPoolString``: there is no pooler
   here, so the same), ``host``, ``port``, ``user``, ``password``, ``database``;
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -93,7 +94,7 @@ class Resolver:
     databases: dict[str, DatabaseAccess] = field(default_factory=dict)
     listeners: dict[str, Endpoint] = field(default_factory=dict)  # service -> instance 0
     externals: dict[str, Endpoint] = field(default_factory=dict)  # web service -> its edge
-    _generated: dict[tuple[str, ...], str] = field(default_factory=dict)
+    generated: MutableMapping[str, str] = field(default_factory=dict)  # by slot
     _ids: dict[str, str] = field(default_factory=dict)
 
     # --- what the env file must give, before anything starts -------------------------
@@ -204,10 +205,10 @@ class Resolver:
         if "value" in entry:
             return _text(entry["value"])
         if entry.get("generateValue") is True:
-            slot = (*owner, key)
-            if slot not in self._generated:
-                self._generated[slot] = base64.b64encode(secrets.token_bytes(32)).decode()
-            return self._generated[slot]
+            slot = "/".join((*owner, key))
+            if slot not in self.generated:
+                self.generated[slot] = base64.b64encode(secrets.token_bytes(32)).decode()
+            return self.generated[slot]
         if entry.get("sync") is False:
             return self.env_file.get(key)
         if isinstance(entry.get("fromDatabase"), dict):

@@ -26,7 +26,7 @@ IMAGE = "localhost/remosphere:test"
 CACHE_DIR = Path(
     os.environ.get(
         "REMOSPHERE_IMAGE_CACHE",
-        "/var/tmp/remosphere-image-cache",  # noqa: S108
+        "/var/tmp/remosphere-image-cache",  # noqa: S108  # nosec B108 - a cache, root-owned
     )
 )
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"

@@ -32,7 +32,12 @@ class BlueprintUp:
         self._log = log.open("wb")
         if tmpdir is not None:
             tmpdir.mkdir(parents=True, exist_ok=True)
-            env = {**(env if env is not None else os.environ), "TMPDIR": str(tmpdir)}
+            env = {
+                **(env if env is not None else os.environ),
+                "TMPDIR": str(tmpdir),
+                # what it keeps between runs (generated values), kept with the test's files
+                "XDG_STATE_HOME": str(tmpdir.parent / "state"),
+            }
         self.process = subprocess.Popen(
             [sys.executable, str(SCRIPT), *arguments],
             cwd=ROOT,
@@ -84,7 +89,14 @@ class BlueprintUp:
 def run(
     *arguments: str, env: dict[str, str] | None = None, timeout: float = 120
 ) -> tuple[int, str]:
-    """Run to the end: the exit status and everything it printed."""
+    """Run to the end: the exit status and everything it printed. What it keeps between
+    runs goes to a directory of its own, removed after."""
+    with tempfile.TemporaryDirectory() as state:
+        return _run(arguments, {**(env if env is not None else os.environ),
+                                "XDG_STATE_HOME": state}, timeout)  # fmt: skip
+
+
+def _run(arguments: tuple[str, ...], env: dict[str, str], timeout: float) -> tuple[int, str]:
     result = subprocess.run(
         [sys.executable, str(SCRIPT), *arguments],
         cwd=ROOT,
