@@ -235,7 +235,14 @@ def rehearse(
     try:
         stand_ins = standins.start(resolver.env_file, console, run_dir, forced=args.standins)
         rehearsal.start()
-        console.status("everything is live; Ctrl-C stops it all")
+        if rehearsal.failed:
+            console.status(
+                f"everything else is live; the deploy of {', '.join(rehearsal.failed)} "
+                "failed (above); Ctrl-C stops it all"
+            )
+            code = EXIT_FAILED
+        else:
+            console.status("everything is live; Ctrl-C stops it all")
         rehearsal.watch()
     except Interrupted:
         pass
@@ -252,6 +259,8 @@ def rehearse(
     reaper.stdin.close()  # the run's directory is gone: the reaper has nothing to do
     reaper.wait()
     console.status("stopped; every process, database and Redis of this run is gone")
+    if rehearsal.failed:
+        console.status(f"the deploy of {', '.join(rehearsal.failed)} failed: exit status 1")
     return code
 
 

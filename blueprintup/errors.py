@@ -9,5 +9,10 @@ class RehearsalError(Exception):
     which never holds a variable's value."""
 
 
+class DeployFailed(RehearsalError):
+    """One service's deploy failed (its pre-deploy command, or an instance that never
+    became live), as on Render: that service does not start; the others do."""
+
+
 class Interrupted(Exception):
     """Asked to stop before everything was live."""

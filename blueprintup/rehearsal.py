@@ -4,12 +4,13 @@ removed.
 
 - Key Value instances and databases first (``blueprintup.stores``).
 - Each service: its build (the image, or a native runtime's ``buildCommand``), its
-  ``preDeployCommand`` (a failure stops everything, as a failed deploy does), then
+  ``preDeployCommand`` (a failure fails that service's deploy, as on Render), then
   ``numInstances`` instances. A web service is live once every instance answers its
   ``healthCheckPath`` (2xx or 3xx; without one, once its port takes connections), and is
   reached through its edge (``blueprintup.edge``); a private service likewise, without an
   edge; a worker once its instances have kept running through the start-up grace. A
-  service that exits while starting stops the whole rehearsal with its last lines.
+  service that exits while starting, or is not live in time, fails its deploy: it does
+  not run, the others do (``failed`` names it).
 - Once live, an instance that exits is replaced by a new one, as Render does.
 - Cron jobs run on their schedule (UTC), one run at a time: a run that comes due while
   the last one still runs starts when it ends, as on Render.
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blueprintup.edge import Edge
-from blueprintup.errors import Interrupted, RehearsalError
+from blueprintup.errors import DeployFailed, Interrupted, RehearsalError
 from blueprintup.launchers import Image, Launched, Processes, shell
 from blueprintup.output import Console
 from blueprintup.schedule import Schedule
@@ -96,6 +97,7 @@ class Rehearsal:
         self.instances: dict[str, list[Instance]] = {}
         self.cron_runs: dict[str, Instance] = {}
         self.cron_delayed: set[str] = set()  # due while a run was running: starts after it
+        self.failed: dict[str, str] = {}  # service -> why its deploy failed
         self.schedules: dict[str, Schedule] = {}
         self.edges: dict[str, Edge] = {}
         self.ports: dict[str, list[int]] = {}
@@ -125,9 +127,27 @@ class Rehearsal:
         self._place_listeners()
         for service in self.topology.services:
             self._interruptible()
-            self._start_service(service)
+            try:
+                self._start_service(service)
+            except DeployFailed as error:
+                self._deploy_failed(service, str(error))
         for name in self.settings.cron_now:
-            self.run_cron(self.topology.service(name))  # type: ignore[arg-type]
+            if name not in self.failed:
+                self.run_cron(self.topology.service(name))  # type: ignore[arg-type]
+        if len(self.failed) == len(self.topology.services):
+            raise RehearsalError("every service's deploy failed; nothing runs")
+
+    def _deploy_failed(self, service: Service, reason: str) -> None:
+        """As on Render: this service's deploy failed, and it does not run; the others do."""
+        self.failed[service.name] = reason
+        self.schedules.pop(service.name, None)
+        for instance in self.instances.pop(service.name, []):
+            instance.launched.kill()
+            self.launcher.release(service, instance.id)
+        edge = self.edges.get(service.name)
+        if edge is not None:
+            edge.route_to([])
+        self.console.status(f"DEPLOY FAILED: {reason}")
 
     def _place_listeners(self) -> None:
         """Ports for every instance of every listening service, and an edge per web
@@ -199,9 +219,9 @@ class Rehearsal:
         finally:
             self.launcher.release(service, "pre-deploy")
         if code != 0:
-            raise RehearsalError(
+            raise DeployFailed(
                 f"{service.name}: the pre-deploy command exited with {code}; as on Render, "
-                "the deploy fails and nothing more starts. Its last lines:\n"
+                "this service's deploy fails (the others go on). Its last lines:\n"
                 + "\n".join(launched.pump.tail)
             )
 
@@ -228,7 +248,7 @@ class Rehearsal:
                 code = instance.launched.poll()
                 if code is not None:
                     instance.launched.end()
-                    raise RehearsalError(
+                    raise DeployFailed(
                         f"{instance.label} exited with {code} while starting; its last lines:\n"
                         + "\n".join(instance.launched.pump.tail)
                     )
@@ -237,7 +257,7 @@ class Rehearsal:
                     pending.remove(instance)
             if pending and self.clock() > deadline:
                 what = _liveness(service)
-                raise RehearsalError(
+                raise DeployFailed(
                     f"{service.name} did not become live within {self.settings.start_timeout:.0f}s "
                     f"({what}); its last lines:\n" + "\n".join(pending[0].launched.pump.tail)
                 )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from stack import proctree
 from tests.support import services
 from tests.support.blueprint_up import BlueprintUp, leftovers, run
 
@@ -133,20 +134,38 @@ def test_postgresql_that_does_not_answer_is_named_and_redis_is_stopped(tmp_path)
     assert "apt-get install postgresql" in output and "--postgres-url" in output
 
 
-def test_a_service_that_exits_while_starting_shows_its_last_lines_and_stops_the_rest(tmp_path):
-    services_yaml = WORKER.format(name="steady", command="sleep 600") + WORKER.format(
+def deployed_beside_a_steady_worker(tmp_path, failing: str) -> tuple[int, str, bool]:
+    """A blueprint of ``failing`` and a steady worker, rehearsed until live, then stopped:
+    the exit status, the output, and whether the steady worker ran all along."""
+    steady = WORKER.format(name="steady", command="sleep 600")
+    both = textwrap.dedent(failing).strip("\n") + "\n" + textwrap.dedent(steady).strip("\n")
+    path = blueprint(tmp_path, both)
+    rehearsal = BlueprintUp(path, "--generic", "--processes", "--port", "0",
+                            "--postgres-url", POSTGRES, log=tmp_path / "up.log")  # fmt: skip
+    try:
+        rehearsal.wait_for(r"everything else is live; the deploy of \S+ failed", timeout=90)
+        steady_ran = any(
+            "sleep 600" in " ".join(proctree.command_line(pid)) for pid in rehearsal.family()
+        )
+        code = rehearsal.interrupt()
+    finally:
+        rehearsal.kill()
+    return code, rehearsal.output, steady_ran
+
+
+def test_a_service_that_exits_while_starting_fails_its_deploy_and_the_others_stay_up(tmp_path):
+    broken = WORKER.format(
         name="broken", command="'echo starting; echo \"boom: CONFIG_PATH is not set\" >&2; exit 3'"
     )
-    code, output = up(blueprint(tmp_path, services_yaml), "--processes")
-    assert code == 1
-    assert "steady is live" in output
-    assert "broken" in output and "exited with 3 while starting" in output
+    code, output, steady_ran = deployed_beside_a_steady_worker(tmp_path, broken)
+    assert (code, steady_ran, "steady is live" in output) == (1, True, True), output
+    assert "DEPLOY FAILED: broken" in output and "exited with 3 while starting" in output
     assert "boom: CONFIG_PATH is not set" in output
-    assert "steady" in output and "stopped (exit" in output
+    assert "the deploy of broken failed: exit status 1" in output
 
 
-def test_a_failing_pre_deploy_command_fails_the_deploy(tmp_path):
-    web = """
+def test_a_failing_pre_deploy_command_fails_that_service_only(tmp_path):
+    site = """
       - type: web
         name: site
         runtime: python
@@ -154,10 +173,24 @@ def test_a_failing_pre_deploy_command_fails_the_deploy(tmp_path):
         preDeployCommand: "echo migrating; echo 'relation does not exist' >&2; exit 4"
         startCommand: python3 -m http.server $PORT
     """
-    code, output = up(blueprint(tmp_path, web), "--processes")
-    assert code == 1
+    code, output, steady_ran = deployed_beside_a_steady_worker(tmp_path, site)
+    assert (code, steady_ran, "site is live" in output) == (1, True, False), output
     assert "the pre-deploy command exited with 4" in output
-    assert "relation does not exist" in output and "site is live" not in output
+    assert "relation does not exist" in output
+    assert "the deploy of site failed: exit status 1" in output
+
+
+def test_when_every_deploy_fails_nothing_runs(tmp_path):
+    web = """
+      - type: web
+        name: site
+        runtime: python
+        buildCommand: "true"
+        preDeployCommand: "exit 4"
+        startCommand: python3 -m http.server $PORT
+    """
+    code, output = up(blueprint(tmp_path, web), "--processes")
+    assert (code, "every service's deploy failed; nothing runs" in output) == (1, True), output
 
 
 def test_a_second_run_while_one_runs_is_refused_and_the_first_keeps_running(tmp_path):
