@@ -35,7 +35,7 @@ from blueprintup import topology as topology_
 from blueprintup.errors import Interrupted, RehearsalError
 from blueprintup.launchers import Image, Processes
 from blueprintup.output import Console
-from blueprintup.rehearsal import Rehearsal, Settings
+from blueprintup.rehearsal import HealthPolicy, Rehearsal, Settings
 from blueprintup.state import GeneratedValues
 from blueprintup.stores import DEFAULT_POSTGRES_URL
 from blueprintup.variables import Platform, Resolver
@@ -68,6 +68,14 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run Docker services as processes of the checkout (fast, no image) instead of "
         "from the image their Dockerfile builds",
+    )
+    p.add_argument(
+        "--health-checks",
+        type=_health_policy,
+        default=HealthPolicy(),
+        metavar="EVERY,OUT,RESTART",
+        help="seconds between a live instance's health checks, of failing ones before it "
+        "leaves the edge's rotation, and before it is restarted (default Render's: 5,15,60)",
     )
     p.add_argument(
         "--regenerate",
@@ -222,7 +230,9 @@ def rehearse(
             raise
     reaper = ownership.start_reaper(run_dir, run)
     stand_ins: list[standins.LocalServer] = []
-    settings = Settings(args.port, args.postgres_url, args.start_timeout, tuple(args.cron_now))
+    settings = Settings(
+        args.port, args.postgres_url, args.start_timeout, tuple(args.cron_now), args.health_checks
+    )
     rehearsal = Rehearsal(topology, resolver, launcher, console, settings, run_dir, run, cancel)
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -307,6 +317,18 @@ def _clear_stale_runs(console: Console) -> None:
         shutil.rmtree(directory, ignore_errors=True)
         what = f" ({', '.join(removed)} with it)" if removed else ""
         console.status(f"removed {directory}{what}, left by a rehearsal that was killed")
+
+
+def _health_policy(text: str) -> HealthPolicy:
+    try:
+        every, out, restart = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            "expected three numbers of seconds, such as 5,15,60"
+        ) from None
+    if not 0 < every <= out <= restart:
+        raise argparse.ArgumentTypeError("expected 0 < EVERY <= OUT <= RESTART")
+    return HealthPolicy(every, out, restart)
 
 
 def _keep_generated(resolver: Resolver, console: Console) -> None:

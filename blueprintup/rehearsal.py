@@ -29,6 +29,7 @@ import subprocess  # nosec B404
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,7 @@ from stack.ports import HOST
 STARTUP_GRACE = 5.0  # a worker that keeps running this long has started
 TICK = 0.25
 RESTART_BACKOFF_MAX = 30.0
+CRON_MAX_RUN = 12 * 3600  # Render stops a cron run after 12 hours (render.com/docs/cronjobs)
 
 
 @dataclass
@@ -58,10 +60,25 @@ class Instance:
     live: bool = False
     replaced: bool = False  # it exited; another instance takes (or will take) its place
     crashes: int = 0  # instances of this slot that exited soon after starting, in a row
+    next_check: float = 0.0  # when its next health check is due, once live
+    failing_since: float | None = None  # its health checks fail since then
+    out_of_rotation: bool = False  # the edge sends it nothing until it answers again
 
     @property
     def label(self) -> str:
         return f"{self.service.name} {self.id.rsplit('-', 1)[-1]}"
+
+
+@dataclass(frozen=True)
+class HealthPolicy:
+    """Render's, for a running web or private service (render.com/docs/health-checks): a
+    check every few seconds, failed by anything but 2xx/3xx or no answer within 5 s; an
+    instance failing every check for 15 s gets no more traffic, one failing for 60 s is
+    restarted."""
+
+    every: float = 5.0
+    out_of_rotation_after: float = 15.0
+    restart_after: float = 60.0
 
 
 @dataclass
@@ -70,6 +87,7 @@ class Settings:
     postgres_url: str = ""
     start_timeout: float = 180.0
     cron_now: tuple[str, ...] = ()
+    health: HealthPolicy = HealthPolicy()
 
 
 class Rehearsal:
@@ -85,6 +103,7 @@ class Rehearsal:
         stop_requested: threading.Event | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        probes: Executor | None = None,
     ):
         """``clock`` and ``sleep`` (seconds), and the launcher (what starts a process), are
         what the unit tests of the supervision replace: no real process, no real wait."""
@@ -92,6 +111,10 @@ class Rehearsal:
         self.console, self.settings, self.run_dir, self.run = console, settings, run_dir, run
         self.stop_requested = stop_requested or threading.Event()  # Ctrl-C, SIGTERM
         self.clock, self.sleep = clock, sleep
+        # Health checks run beside the loop: one that waits 5 s for a stopped instance
+        # must not hold the others up.
+        self.probes = probes or ThreadPoolExecutor(4, thread_name_prefix="health")
+        self._probing: dict[str, Future[bool]] = {}
         self.redis: list[RedisInstance] = []
         self.postgres = PostgresServer(settings.postgres_url, console, run=run)
         self.instances: dict[str, list[Instance]] = {}
@@ -287,7 +310,11 @@ class Rehearsal:
     def _route(self, service: Service) -> None:
         edge = self.edges.get(service.name)
         if edge is not None:
-            live = [i.port for i in self.instances[service.name] if i.live and i.port]
+            live = [
+                i.port
+                for i in self.instances[service.name]
+                if i.live and i.port and not i.out_of_rotation
+            ]
             edge.route_to(live)
 
     # --- cron jobs ---------------------------------------------------------------------
@@ -327,7 +354,10 @@ class Rehearsal:
                     self._replace(instance, code, now)
                 elif not instance.live and self._answers(instance):
                     instance.live = True
+                    instance.next_check = now + self.settings.health.every
                     self.console.status(f"{instance.label} is live")
+                elif instance.live and instance.service.listens:
+                    self._check_health(instance, now)
             if instances:
                 self._route(instances[0].service)
         for entry in [entry for entry in self._pending_restarts if entry[0] <= now]:
@@ -336,7 +366,41 @@ class Rehearsal:
             siblings = self.instances[old.service.name]
             siblings[siblings.index(old)] = self._spawn(old.service, old.port, old.crashes)
 
-    def _replace(self, instance: Instance, code: int, now: float) -> None:
+    def _check_health(self, instance: Instance, now: float) -> None:
+        """Render's health checks on a live instance (``HealthPolicy``): out of the edge's
+        rotation while it fails them, restarted when it keeps failing."""
+        policy = self.settings.health
+        probe = self._probing.get(instance.id)
+        if probe is not None and probe.done():
+            del self._probing[instance.id]
+            if probe.result():
+                if instance.out_of_rotation:
+                    self.console.status(
+                        f"{instance.label} answers its health check again: back in rotation"
+                    )
+                instance.failing_since, instance.out_of_rotation = None, False
+            elif instance.failing_since is None:
+                instance.failing_since = now
+        if instance.id not in self._probing and now >= instance.next_check:
+            instance.next_check = now + policy.every
+            self._probing[instance.id] = self.probes.submit(self._answers, instance)
+        failing = 0.0 if instance.failing_since is None else now - instance.failing_since
+        if failing >= policy.restart_after:
+            self._probing.pop(instance.id, None)
+            instance.launched.kill()
+            self._replace(
+                instance, -9, now,
+                said=f"{instance.label} failed its health checks for {failing:.0f}s: "
+                "restarted, as Render restarts it",
+            )  # fmt: skip
+        elif failing >= policy.out_of_rotation_after and not instance.out_of_rotation:
+            instance.out_of_rotation = True
+            self.console.status(
+                f"{instance.label} failed its health checks for {failing:.0f}s: out of the "
+                "edge's rotation, as on Render (restarted if it goes on failing)"
+            )
+
+    def _replace(self, instance: Instance, code: int, now: float, said: str = "") -> None:
         """An instance that exited after start-up: a new one takes its place, at once, or
         after a growing pause if they keep exiting soon after starting."""
         instance.launched.end()
@@ -345,7 +409,7 @@ class Rehearsal:
         instance.crashes = instance.crashes + 1 if soon else 0
         delay = min(2.0**instance.crashes, RESTART_BACKOFF_MAX) if soon else 0.0
         self.console.status(
-            f"{instance.label} exited with {code}; as Render does, a new instance starts"
+            (said or f"{instance.label} exited with {code}; as Render does, a new instance starts")
             + (f" in {delay:.0f}s" if delay else "")
         )
         self.launcher.release(instance.service, instance.id)
@@ -353,6 +417,16 @@ class Rehearsal:
 
     def _tend_crons(self) -> None:
         for name, run in list(self.cron_runs.items()):
+            if run.launched.poll() is None and self.clock() - run.started > CRON_MAX_RUN:
+                self.console.status(
+                    f"{run.label}: still running after {CRON_MAX_RUN // 3600:.0f} hours, "
+                    "Render's limit for one run: stopped"
+                )
+                run.launched.terminate()
+                try:
+                    run.launched.process.wait(run.service.shutdown_delay)
+                except subprocess.TimeoutExpired:
+                    run.launched.kill()
             code = run.launched.poll()
             if code is not None:
                 run.launched.end()
@@ -387,6 +461,7 @@ class Rehearsal:
                 self.console.status(f"{launched.pump.prefix}: still running at the stop: SIGKILL")
         for edge in self.edges.values():
             edge.stop()
+        self.probes.shutdown(wait=False, cancel_futures=True)
         self.launcher.close()
         for store in self.redis:
             store.stop()

@@ -142,3 +142,39 @@ def test_ctrl_c_while_the_pre_deploy_command_runs_ends_it(tmp_path):
         True,
     ), output
     assert leftovers() == []
+
+
+def test_an_instance_that_stops_answering_leaves_the_rotation_then_is_restarted(tmp_path):
+    path = blueprint(
+        tmp_path,
+        """
+        services:
+          - type: web
+            name: site
+            runtime: python
+            buildCommand: "true"
+            startCommand: python3 -m http.server $PORT
+            healthCheckPath: /
+        """,
+    )
+    rehearsal = BlueprintUp(
+        path, "--generic", "--processes", "--postgres-url", POSTGRES, "--port", "0",
+        "--health-checks", "1,3,8", log=tmp_path / "run.log", tmpdir=tmp_path / "tmp",
+    )  # fmt: skip
+    try:
+        rehearsal.wait_for(r"everything is live")
+        [server] = [
+            pid for pid in rehearsal.family()
+            if "http.server" in " ".join(proctree.command_line(pid))
+        ]  # fmt: skip
+        os.kill(server, signal.SIGSTOP)  # alive, and answering nothing
+        rehearsal.wait_for(
+            r"site \w+ failed its health checks for \d+s: out of the edge's rotation"
+        )
+        rehearsal.wait_for(r"site \w+ failed its health checks for \d+s: restarted")
+        rehearsal.wait_for(r"site \w+ is live")
+        code = rehearsal.interrupt()
+    finally:
+        rehearsal.kill()
+    assert (code, _running(server)) == (0, False), rehearsal.output
+    assert leftovers() == []

@@ -9,6 +9,7 @@ import subprocess
 import textwrap
 import threading
 from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import pytest
@@ -218,3 +219,92 @@ def test_an_instance_that_heeds_sigterm_is_not_killed(rehearsal):
     [instance] = rehearsal.instances["jobs"]
     rehearsal.stop()
     assert instance.launched.process.signals == ["SIGTERM"]
+
+
+# --- health checks while live, as Render's (render.com/docs/health-checks) ---------------
+
+WEB = """
+services:
+  - type: web
+    name: site
+    runtime: python
+    startCommand: "python -m http.server $PORT"
+    healthCheckPath: /healthz
+"""
+
+
+class AtOnce:
+    """An executor that runs each health check when it is submitted."""
+
+    def submit(self, function, *args):
+        future: Future = Future()
+        future.set_result(function(*args))
+        return future
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
+
+@pytest.fixture
+def site(clock, tmp_path) -> tuple[Rehearsal, list[bool]]:
+    """A live web instance whose health checks answer as ``answers`` says."""
+    found = topology.read(load(textwrap.dedent(WEB)))
+    rehearsal = Rehearsal(
+        found, Resolver(found, {}), FakeLauncher(), Console(), Settings(), tmp_path, "test",
+        threading.Event(), clock=clock, sleep=clock.sleep, probes=AtOnce(),
+    )  # fmt: skip
+    answers = [True]
+    rehearsal._answers = lambda instance: answers[0]
+    instance = rehearsal._spawn(found.service("site"), 10001)
+    instance.live = True
+    rehearsal.instances["site"] = [instance]
+    return rehearsal, answers
+
+
+def run_for(rehearsal: Rehearsal, clock: Clock, seconds: float) -> None:
+    end = clock.now + seconds
+    while clock.now < end:
+        rehearsal._tend_instances()
+        clock.now += 0.25
+
+
+def test_failing_checks_take_an_instance_out_of_rotation_at_15s_and_restart_it_at_60s(site, clock):
+    rehearsal, answers = site
+    [first] = rehearsal.instances["site"]
+    run_for(rehearsal, clock, 10)
+    answers[0] = False
+    run_for(rehearsal, clock, 14)
+    out_at_14 = first.out_of_rotation
+    run_for(rehearsal, clock, 6)
+    out_at_20 = first.out_of_rotation
+    run_for(rehearsal, clock, 30)
+    alive_at_50 = not first.replaced
+    run_for(rehearsal, clock, 15)
+    assert (out_at_14, out_at_20, alive_at_50, first.replaced, first.launched.process.signals) == (
+        False, True, True, True, ["SIGKILL"],
+    )  # fmt: skip
+    assert any("restarted, as Render restarts it" in line for line in rehearsal.console.said)
+
+
+def test_an_instance_that_answers_again_is_back_in_rotation(site, clock):
+    rehearsal, answers = site
+    [instance] = rehearsal.instances["site"]
+    answers[0] = False
+    run_for(rehearsal, clock, 25)
+    answers[0] = True
+    run_for(rehearsal, clock, 10)
+    assert (instance.out_of_rotation, instance.replaced) == (False, False)
+
+
+def test_a_cron_run_is_stopped_at_renders_twelve_hours(rehearsal, clock):
+    nightly = rehearsal.topology.service("nightly")
+    rehearsal.run_cron(nightly)
+    [run] = rehearsal.launcher.of("nightly")
+    clock.now += 12 * 3600 - 1
+    rehearsal._tend_crons()
+    before = list(run.process.signals)
+    clock.now += 2
+    rehearsal._tend_crons()
+    assert (before, run.process.signals, "nightly" in rehearsal.cron_runs) == (
+        [], ["SIGTERM"], False,
+    )  # fmt: skip
