@@ -45,6 +45,7 @@ EXIT_STOPPED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # One per machine, whatever TMPDIR says: the ports and the database names are the
 # machine's. Opened with O_NOFOLLOW, so a link planted there is refused, not followed.
 LOCK = Path("/tmp/blueprint-up.lock")  # noqa: S108  # nosec B108
+HOST_CA = "/etc/ssl/certs/ca-certificates.crt"  # Debian's bundle, where Debian's images read it
 RUN_PREFIX = "blueprint-up-"  # a run's temporary directory: blueprint-up-<run>-<random>
 
 
@@ -130,6 +131,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="SRC:DST[:ro]",
         help="a host path mounted into the build's RUN steps (repeatable), e.g. a CA bundle "
         "a TLS-inspecting proxy needs; it is not part of the image",
+    )
+    p.add_argument(
+        "--host-ca",
+        action="store_true",
+        help=f"mount this machine's CA bundle ({HOST_CA}) into the build's RUN steps, for "
+        "pip behind a TLS-inspecting proxy (not part of the image)",
     )
     p.add_argument(
         "--storage-driver",
@@ -222,7 +229,7 @@ def rehearse(
     if not args.processes:
         try:
             launcher = Image(
-                root, console, run_dir, run, list(args.build_arg), list(args.build_volume),
+                root, console, run_dir, run, list(args.build_arg), _build_volumes(args),
                 args.storage_driver, cancel, args.image,
             )  # fmt: skip
         except RehearsalError:
@@ -317,6 +324,15 @@ def _clear_stale_runs(console: Console) -> None:
         shutil.rmtree(directory, ignore_errors=True)
         what = f" ({', '.join(removed)} with it)" if removed else ""
         console.status(f"removed {directory}{what}, left by a rehearsal that was killed")
+
+
+def _build_volumes(args: argparse.Namespace) -> list[str]:
+    volumes = list(args.build_volume)
+    if args.host_ca:
+        if not Path(HOST_CA).is_file():
+            raise RehearsalError(f"--host-ca: there is no CA bundle at {HOST_CA} on this machine")
+        volumes.append(f"{HOST_CA}:{HOST_CA}:ro")
+    return volumes
 
 
 def _health_policy(text: str) -> HealthPolicy:

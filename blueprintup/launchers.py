@@ -26,6 +26,7 @@ from blueprintup.errors import Interrupted, RehearsalError
 from blueprintup.output import Console, Pump
 from blueprintup.topology import Service
 from stack import containers, ownership, processes, proctree
+from stack.image import BASE_IMAGE
 
 # What a process on Render also has besides the blueprint's variables; nothing else of the
 # shell that runs the rehearsal leaks into a service.
@@ -243,6 +244,7 @@ class Image:
             raise RehearsalError(
                 f"{service.name}: the image did not build (exit {code}); its last lines:\n"
                 + "\n".join(pump.tail)
+                + _build_advice(list(pump.tail), self.root / service.dockerfile)
             )
         self._images[key] = tag
         return None
@@ -290,3 +292,35 @@ class Image:
             name = f"blueprint-up-{self.run}-{service.name}-{slot}"
             self._containers[key] = self._buildah.create(image, name)
         return self._containers[key]
+
+
+_PULL_FAILED = re.compile(
+    r"pinging container registry|initializing source docker://|manifest unknown|"
+    r"error creating build container|dial tcp|no such host|network is unreachable",
+    re.IGNORECASE,
+)
+_TLS_FAILED = re.compile(r"CERTIFICATE_VERIFY_FAILED|certificate verify failed|SSLError")
+_BASE_ARG = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)=", re.MULTILINE)
+
+
+def _build_advice(tail: list[str], dockerfile: Path) -> str:
+    """What to run when a build failed for a reason of this machine, not the Dockerfile's:
+    the base image cannot be pulled (offline), or TLS to the package index fails (a
+    TLS-inspecting proxy)."""
+    said = "\n".join(tail)
+    if _TLS_FAILED.search(said):
+        return (
+            "\nTLS to the package index failed: behind a TLS-inspecting proxy, add --host-ca "
+            "(this machine's CA bundle, mounted into the build's RUN steps only)."
+        )
+    if _PULL_FAILED.search(said):
+        text = dockerfile.read_text(errors="replace") if dockerfile.exists() else ""
+        found = _BASE_ARG.search(text)
+        argument = found.group(1) if found else "<the base image's ARG>"
+        return (
+            "\nThe base image could not be pulled (offline?). Make a local one from Debian's "
+            "packages, then pass it to the build:\n"
+            "  python -m stack.image base\n"
+            f"  ... --storage-driver vfs --build-arg {argument}={BASE_IMAGE}"
+        )
+    return ""

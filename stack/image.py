@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,3 +196,42 @@ def uid_of(pid: int) -> int:
         if line.startswith("Uid:"):
             return int(line.split()[1])
     raise AssertionError(f"no Uid line for {pid}")
+
+
+USAGE = (
+    """usage: python -m stack.image base
+
+Make the local base image the Dockerfile can build on without pulling anything: Debian
+bookworm's Python 3.11 from debootstrap, in buildah's vfs storage, as
+"""
+    + BASE_IMAGE
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m stack.image base``: make the stand-in base, and say how to use it."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv != ["base"]:
+        print(USAGE, file=sys.stderr)
+        return 2
+    missing = missing_tools()
+    if missing:
+        print(
+            f"needs {', '.join(missing)}: apt-get install -y {' '.join(missing)}", file=sys.stderr
+        )
+        return 1
+    try:
+        ensure_base_image()
+    except AssertionError as error:
+        print(f"the base image could not be made: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"{BASE_IMAGE} is ready. Rehearse from the image with:\n"
+        f'  make up ARGS="--env-file rehearsal.env --storage-driver vfs '
+        f'--build-arg PYTHON_IMAGE={BASE_IMAGE}"'
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
