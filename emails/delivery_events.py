@@ -27,8 +27,9 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 
 from emails import suppressions
 from emails.models import Email
@@ -38,6 +39,7 @@ from emails.outcomes import (
     NO_SUCH_EMAIL,
     RESULTS,
     UNCHANGED,
+    UNSTORABLE,
     DeliveryEvent,
     Outcome,
 )
@@ -52,6 +54,7 @@ RANK = {
     Outcome.DEFERRED: 1,
     Outcome.DELIVERED: 2,
     Outcome.BOUNCED: 3,
+    Outcome.BLOCKED: 3,
     Outcome.DROPPED: 3,
     Outcome.SPAM_REPORT: 3,
 }
@@ -65,22 +68,50 @@ SUPPRESSES = {
 
 def events_apply(events: Iterable[DeliveryEvent | str]) -> Counter[str]:
     """Apply a batch of translated events (a string: an item skipped, and why); how many
-    items came to each result."""
+    items came to each result. One event the database refuses (its text, say) is counted
+    ``unstorable`` and skipped, and the rest of the batch is applied: a refused batch would
+    only come back, and fail again, for a day. A database that does not answer raises."""
     tally: Counter[str] = Counter({result: 0 for result in RESULTS})
     for event in events:
-        tally[event if isinstance(event, str) else event_apply(event)] += 1
+        if isinstance(event, str):
+            tally[event] += 1
+            continue
+        try:
+            with transaction.atomic():  # one event's failure leaves the others' writes alone
+                tally[event_apply(event)] += 1
+        except (DataError, IntegrityError, UnicodeError) as error:
+            logger.warning(
+                "a delivery event for email %s was not stored (%s); the rest of the batch is "
+                "applied", event.email_id, type(error).__name__,
+            )  # fmt: skip
+            tally[UNSTORABLE] += 1
     return tally
 
 
 def event_apply(event: DeliveryEvent) -> str:
     """Apply one event to its row; what it came to (one of ``RESULTS``)."""
-    row = Email.objects.filter(pk=event.email_id).values("address", "message_id").first()
-    if row is None:
-        return NO_SUCH_EMAIL
-    # A provider's id for an event begins with the id it answered the send with.
+    if event.email_id is None:  # the provider did not say which email: the last one sent
+        row = (
+            Email.objects.filter(
+                address=normalize_email(event.address), sent_at__lte=event.happened
+            )
+            .order_by("-sent_at")
+            .values("pk", "address", "message_id")
+            .first()
+        )
+        if row is None:
+            return FOREIGN  # nothing of ours went there: another sender's email
+        event = replace(event, email_id=row["pk"])
+    else:
+        row = Email.objects.filter(pk=event.email_id).values("address", "message_id").first()
+        if row is None:
+            return NO_SUCH_EMAIL
+    # A provider's id for an event begins with the id it answered the send with; an event
+    # without one (a delayed bounce) is matched by the row's id and the address alone.
     if normalize_email(event.address) != normalize_email(row["address"]) or (
         row["message_id"]
-        and not (event.message_id is not None and event.message_id.startswith(row["message_id"]))
+        and event.message_id is not None
+        and not event.message_id.startswith(row["message_id"])
     ):
         return FOREIGN
     earlier = [o for o, rank in RANK.items() if rank < RANK[event.outcome]]

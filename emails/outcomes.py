@@ -20,7 +20,8 @@ class Outcome(models.TextChoices):
     NONE = "", "not reported"
     DEFERRED = "deferred"  # the receiving server asked to try again later
     DELIVERED = "delivered"
-    BOUNCED = "bounced"  # the receiving server refused it
+    BOUNCED = "bounced"  # the receiving server refused the address for good
+    BLOCKED = "blocked"  # it refused the message for now (often the sender's reputation)
     DROPPED = "dropped"  # the provider did not send it (an address it knows to be bad...)
     SPAM_REPORT = "spam_report"  # the recipient marked it as spam
 
@@ -29,7 +30,7 @@ class Outcome(models.TextChoices):
 class DeliveryEvent:
     """One piece of news about one email."""
 
-    email_id: int
+    email_id: int | None  # None: the provider did not say (the last email sent to the address)
     address: str
     outcome: Outcome
     happened: datetime
@@ -46,4 +47,7 @@ UNKNOWN_TYPE = "unknown_type"
 NO_SUCH_EMAIL = "no_such_email"  # names a row that does not exist
 FOREIGN = "foreign"  # not one of this outbox's emails
 MALFORMED = "malformed"
-RESULTS = (APPLIED, UNCHANGED, UNTRACKED_TYPE, UNKNOWN_TYPE, NO_SUCH_EMAIL, FOREIGN, MALFORMED)
+UNSTORABLE = "unstorable"  # the database refused what it says; the rest of the batch is applied
+RESULTS = (
+    APPLIED, UNCHANGED, UNTRACKED_TYPE, UNKNOWN_TYPE, NO_SUCH_EMAIL, FOREIGN, MALFORMED, UNSTORABLE,
+)  # fmt: skip

@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 WEBHOOK_EVENTS = Counter(
     "remosphere_sendgrid_events",
     "Items of SendGrid's Event Webhook batches, by what became of them (applied, unchanged, "
-    "untracked, unknown_type, no_such_email, foreign, malformed; this instance).",
+    "untracked, unknown_type, no_such_email, foreign, malformed, unstorable; this instance).",
     ["result"],
 )
 

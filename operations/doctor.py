@@ -336,13 +336,25 @@ def _delivery_finding(summary: selectors.OutboxSummary) -> Finding:
     counts = summary.outcomes_recently
     delivered, bounced = counts.get("delivered", 0), counts.get("bounced", 0)
     rate = summary.bounce_rate
+    blocked = counts.get("blocked", 0)
     said = (
-        f"last hour: {delivered} delivered, {bounced} bounced, {counts.get('dropped', 0)} "
-        f"dropped, {counts.get('spam_report', 0)} reported as spam"
+        f"last hour: {delivered} delivered, {bounced} bounced, {blocked} blocked, "
+        f"{counts.get('dropped', 0)} dropped, {counts.get('spam_report', 0)} reported as spam"
         + (f" (bounce rate {rate:.1%})" if rate is not None else "")
         + f"; {summary.suppressed_addresses} address(es) suppressed"
     )
     enough = delivered + bounced >= BOUNCE_RATE_MIN_REPORTS
+    attempts = delivered + bounced + blocked
+    if attempts >= BOUNCE_RATE_MIN_REPORTS and blocked / attempts > BOUNCE_RATE_ALARM:
+        return Finding(
+            "email delivery",
+            FAIL,
+            said,
+            f"over {BOUNCE_RATE_ALARM:.0%} of emails are blocked: receiving servers refuse "
+            "them for now, most often for the sender's reputation or the content, not the "
+            "addresses (nothing is suppressed): check the blocked rows' reasons in the admin "
+            "and SendGrid's blocks list, the sending domain's SPF, DKIM and DMARC",
+        )
     if rate is not None and enough and rate > BOUNCE_RATE_ALARM:
         return Finding(
             "email delivery",

@@ -215,6 +215,7 @@ def _outbox_families(summary: selectors.OutboxSummary) -> Iterator[Metric]:
     for outcome, said in (
         (Outcome.DELIVERED, "delivered to the recipient's server"),
         (Outcome.BOUNCED, "bounced"),
+        (Outcome.BLOCKED, "blocked (the receiving server refused it for now)"),
         (Outcome.DROPPED, "dropped by SendGrid"),
         (Outcome.DEFERRED, "deferred by the recipient's server, not yet delivered"),
         (Outcome.SPAM_REPORT, "reported as spam"),

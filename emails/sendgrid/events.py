@@ -26,7 +26,8 @@ from emails.outcomes import (
 )
 from servicespec.sendgrid import EMAIL_ID_ARG
 
-# SendGrid's event type -> the outcome it records.
+# SendGrid's event type -> the outcome it records. A bounce of ``type`` "blocked" is a block
+# (BOUNCE_TYPES), its own outcome.
 OUTCOMES = {
     "deferred": Outcome.DEFERRED,
     "delivered": Outcome.DELIVERED,
@@ -36,36 +37,85 @@ OUTCOMES = {
 }
 # Events SendGrid sends that say nothing about whether the email arrived.
 UNTRACKED = {"processed", "open", "click", "unsubscribe", "group_unsubscribe", "group_resubscribe"}
-# A drop because of the address itself (SendGrid's reasons), not of the request.
-ADDRESS_DROPS = ("invalid", "bounced address", "spam reporting address")
+# A bounce event's ``type``, as SendGrid's Event Webhook reference gives it -> the outcome
+# and whether the address itself is at fault. "bounce": the receiving server refused the
+# address for good (a hard bounce). "blocked": it refused the message for now, most often
+# for the sender's reputation or content: not the address's fault, and not a bounce in
+# SendGrid's own statistics.
+BOUNCE_TYPES = {
+    "bounce": (Outcome.BOUNCED, True),
+    "blocked": (Outcome.BLOCKED, False),
+}
+# A drop's ``reason``, exactly as SendGrid's Event Webhook reference lists them -> whether
+# the address itself is at fault (then it is suppressed here too). Matched whole, never by
+# prefix: "Invalid SMTPAPI header" is a fault of the request (of this project's code), and
+# must not suppress every recipient as "Invalid" (a malformed address) does. A reason not
+# in this table is recorded and never suppresses.
+DROP_REASONS = {
+    "Invalid": True,  # not a valid address
+    "Bounced Address": True,  # it hard-bounced before (SendGrid's bounce list)
+    "Spam Reporting Address": True,  # its owner reported spam before
+    "Unsubscribed Address": False,  # unsubscribed from a group: not a bad address
+    "Invalid SMTPAPI header": False,  # the request was malformed: the sender's fault
+    "Spam Content (if spam checker app enabled)": False,  # the message's content
+    "Recipient List over Package Quota": False,  # the account's plan
+}
+# How much of SendGrid's words a row keeps: a receiving server's answer is free text.
+REASON_LIMIT = 1000
 
 
 def translate(item: Any) -> DeliveryEvent | str:
     """One item of a batch as a delivery event, or why it is none (one of
-    ``emails.outcomes.RESULTS``)."""
+    ``emails.outcomes.RESULTS``).
+
+    A delayed (asynchronous) bounce comes without ``sg_message_id`` (SendGrid's reference:
+    the message id is unavailable then); it is still about the row its custom argument
+    names. One without the custom argument either is about whichever email was last sent
+    to the address before it (``email_id`` ``None``: the domain finds it)."""
     if not isinstance(item, dict) or not isinstance(item.get("event"), str):
         return MALFORMED
-    if EMAIL_ID_ARG not in item:
-        return FOREIGN  # another sender's email on the same SendGrid account
-    email_id, happened = _email_id(item[EMAIL_ID_ARG]), _moment(item.get("timestamp"))
-    address = item.get("email")
-    if email_id is None or happened is None or not isinstance(address, str):
-        return MALFORMED
     name = item["event"]
+    delayed_bounce = name == "bounce" and not item.get("sg_message_id")
+    if EMAIL_ID_ARG not in item and not delayed_bounce:
+        return FOREIGN  # another sender's email on the same SendGrid account
+    email_id = _email_id(item[EMAIL_ID_ARG]) if EMAIL_ID_ARG in item else None
+    happened, address = _moment(item.get("timestamp")), item.get("email")
+    if (EMAIL_ID_ARG in item and email_id is None) or happened is None:
+        return MALFORMED
+    if not isinstance(address, str) or not address.strip():
+        return MALFORMED
     if name in UNTRACKED:
         return UNTRACKED_TYPE
     if name not in OUTCOMES:
         return UNKNOWN_TYPE
+    outcome, at_fault = OUTCOMES[name], False
+    if name == "bounce":
+        outcome, at_fault = BOUNCE_TYPES.get(
+            str(item.get("type", "bounce")), BOUNCE_TYPES["bounce"]
+        )
+    elif name == "spamreport":
+        at_fault = True
+    elif name == "dropped":
+        at_fault = DROP_REASONS.get(clean(item.get("reason")).strip(), False)
     message_id = item.get("sg_message_id")
     return DeliveryEvent(
         email_id=email_id,
-        address=address,
-        outcome=OUTCOMES[name],
+        address=clean(address),
+        outcome=outcome,
         happened=happened,
-        reason=_reason(item),
-        message_id=message_id if isinstance(message_id, str) else None,
-        address_at_fault=_address_at_fault(name, item),
+        reason=clean(item.get("reason") or item.get("response"))[:REASON_LIMIT],
+        message_id=clean(message_id) or None,
+        address_at_fault=at_fault,
     )
+
+
+def clean(value: Any) -> str:
+    """Text as PostgreSQL can store it: a receiving mail server's answer is anyone's text,
+    and NUL (which PostgreSQL refuses) or a lone surrogate (which UTF-8 cannot encode) must
+    not cost the batch. Anything not text is no text."""
+    if not isinstance(value, str):
+        return ""
+    return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
 
 
 def _email_id(value: Any) -> int | None:
@@ -88,21 +138,3 @@ def _moment(value: Any) -> datetime | None:
         return datetime.fromtimestamp(value, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
-
-
-def _reason(item: dict) -> str:
-    """SendGrid's words for what happened: a bounce's or drop's ``reason``, a deferral's
-    ``response``."""
-    said = item.get("reason") or item.get("response") or ""
-    return said[:1000] if isinstance(said, str) else ""
-
-
-def _address_at_fault(name: str, item: dict) -> bool:
-    if name == "bounce":
-        return item.get("type", "bounce") == "bounce"  # not "blocked"
-    if name == "spamreport":
-        return True
-    if name == "dropped":
-        reason = item.get("reason")
-        return isinstance(reason, str) and reason.strip().lower().startswith(ADDRESS_DROPS)
-    return False

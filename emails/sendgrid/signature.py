@@ -22,7 +22,11 @@ from sendgrid.helpers.eventwebhook import EventWebhook
 
 from servicespec.sendgrid import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
-MAX_AGE = 300  # seconds a signed batch stays acceptable
+# SendGrid retries a batch the web did not take for up to 24 hours; a retry may carry the
+# timestamp it was first signed with. Applying events is idempotent and only moves a row
+# forward, so a batch posted again within the day changes nothing; refusing it would lose
+# every event of a web outage longer than the window (docs/SECURITY.md).
+MAX_AGE = 24 * 3600 + 300  # seconds a signed batch stays acceptable: SendGrid's retries
 MAX_AHEAD = 60  # seconds a timestamp may be ahead of this machine's clock
 
 

@@ -137,12 +137,19 @@ def test_a_spam_report_after_delivery_is_recorded_and_suppresses(sent):
         ("blocked", {}, None),  # a block is the receiving server's policy, not the address
         ("dropped", {"reason": "Invalid"}, "dropped"),
         ("dropped", {"reason": "Bounced Address"}, "dropped"),
+        ("dropped", {"reason": "Spam Reporting Address"}, "dropped"),
         ("dropped", {"reason": "Unsubscribed Address"}, None),
+        # the sender's own fault: it must never suppress every recipient as "Invalid" does
+        ("dropped", {"reason": "Invalid SMTPAPI header"}, None),
+        ("dropped", {"reason": "Spam Content (if spam checker app enabled)"}, None),
+        ("dropped", {"reason": "Recipient List over Package Quota"}, None),
+        ("dropped", {"reason": "Invalid, they say"}, None),  # unknown: recorded, never suppresses
         ("deferred", {}, None),
         ("delivered", {}, None),
     ],
-    ids=["hard-bounce", "blocked", "invalid", "bounced-before", "unsubscribed", "deferred",
-         "delivered"],
+    ids=["hard-bounce", "blocked", "invalid", "bounced-before", "spam-reported-before",
+         "unsubscribed", "smtpapi-header", "spam-content", "quota", "unknown-reason",
+         "deferred", "delivered"],
 )  # fmt: skip
 def test_what_suppresses_an_address(sent, kind, overrides, suppressed):
     apply(about(sent, kind, **overrides))
@@ -273,3 +280,59 @@ def test_the_outbox_and_suppressions_old_admin_addresses_lead_to_their_new_ones(
         (301, "/admin/emails/email/?outcome=bounced"),
         (301, "/admin/emails/suppression/7/change/"),
     ]
+
+
+# --- blocks, delayed bounces ---------------------------------------------------------------
+
+
+def test_a_block_is_its_own_outcome_not_a_bounce(sent):
+    apply(about(sent, "blocked"))
+    assert outcome_of(sent) == (Outcome.BLOCKED, "550 blocked by policy")
+
+
+def test_a_delayed_bounce_without_a_message_id_is_applied_by_the_row_id_and_address(sent):
+    delayed = about(sent, "bounce")
+    del delayed["sg_message_id"]
+    suppressed = suppressions.suppression_of
+    assert (apply(delayed), outcome_of(sent)[0], suppressed(ADDRESS) is not None) == (
+        {"applied": 1}, Outcome.BOUNCED, True,
+    )  # fmt: skip
+
+
+def test_a_delayed_bounce_without_custom_args_goes_to_the_last_email_sent_before_it(
+    sent, fake_sendgrid
+):
+    later = Email.objects.create(kind=Email.Kind.PASSWORD_RESET, address=ADDRESS)
+    outbox.email_deliver(email_id=later.pk)
+    later.refresh_from_db()
+    bounce = about(later, "bounce", at=time.time() + 60)  # it comes back a minute later
+    delayed = {k: v for k, v in bounce.items() if k != "remosphere_email_id"}
+    delayed["sg_message_id"] = ""
+    stranger = {**delayed, "email": "nobody-we-wrote-to@example.com"}
+    tally = apply(delayed, stranger)
+    assert (tally, outcome_of(later)[0], outcome_of(sent)[0]) == (
+        {"applied": 1, "foreign": 1}, Outcome.BOUNCED, Outcome.NONE,
+    )  # fmt: skip
+
+
+# --- hostile text from a receiving mail server ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["550 no such user\x00 here", "550 \ud800 lone surrogate", "550 " + "x" * 100_000],
+    ids=["nul", "lone-surrogate", "100k"],
+)
+def test_hostile_text_is_stored_clean_and_never_costs_the_batch(sent, fake_sendgrid, said):
+    other = Email.objects.create(kind=Email.Kind.PASSWORD_RESET, address="grace@example.com")
+    outbox.email_deliver(email_id=other.pk)
+    other.refresh_from_db()
+    tally = apply(about(sent, "bounce", reason=said), about(other, "delivered"))
+    stored = outcome_of(sent)[1]
+    assert (
+        tally,
+        "\x00" in stored,
+        len(stored) <= 1000,
+        stored.encode("utf-8").decode("utf-8") == stored,
+        outcome_of(other)[0],
+    ) == ({"applied": 2}, False, True, True, Outcome.DELIVERED)

@@ -197,7 +197,7 @@ def test_bad_requests_get_their_answer_and_change_nothing(
         "forged": (good, EventSigner().headers(good)),
         "tampered": (good.replace(b"bounce", b"delivered"), signed),
         "truncated": (good[:-5], signed),
-        "replayed": (good, sendgrid_key.headers(good, timestamp=int(time.time()) - 3600)),
+        "replayed": (good, sendgrid_key.headers(good, timestamp=int(time.time()) - 25 * 3600)),
         "from the future": (good, sendgrid_key.headers(good, timestamp=int(time.time()) + 3600)),
         "not JSON": (b"delivered!", sendgrid_key.headers(b"delivered!")),
         "deeply nested": (deep, sendgrid_key.headers(deep)),
@@ -277,3 +277,28 @@ def test_a_key_that_is_not_a_public_key_stops_the_web_and_fails_the_validator(tm
         validator.returncode,
         "E002 SENDGRID_WEBHOOK_PUBLIC_KEY" in validator.stdout,
     ) == (True, True, True, False, 1, True), said + validator.stdout
+
+
+def test_a_batch_sendgrid_retries_hours_later_is_applied_once(
+    web, fake_sendgrid, start_worker, sendgrid_key
+):
+    """SendGrid retries a batch the web did not take for up to 24 hours, perhaps with its
+    first timestamp: one signed 6 hours ago is applied, and the same batch again (it was
+    applied) changes nothing and is still answered 200."""
+    start_worker()
+    register(web, "late@example.com")
+    fake_sendgrid.wait_for(1)
+    assert eventually(lambda: row("late@example.com").message_id)
+    email = row("late@example.com")
+    batch = [
+        event("delivered", email=email.address, email_id=email.pk, message_id=email.message_id)
+    ]
+    six_hours_ago = int(time.time()) - 6 * 3600
+    url = f"{web.url}/webhooks/sendgrid"
+    first, again = (sendgrid_key.post(url, batch, timestamp=six_hours_ago) for _ in range(2))
+    email.refresh_from_db()
+    assert (
+        (first.status, first.json["applied"]),
+        (again.status, again.json["unchanged"]),
+        email.outcome,
+    ) == ((200, 1), (200, 1), Outcome.DELIVERED)

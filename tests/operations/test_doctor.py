@@ -212,3 +212,26 @@ def test_in_production_it_checks_the_variables_of_the_service_it_runs_in(doctor)
         "SENDGRID_API_KEY" in environment["detail"],  # set by the test's environment
         "METRICS_TOKEN" in environment["detail"],  # the web's
     ) == ("worker", "fail", True, False, False)
+
+
+def reported(outcome: str, count: int) -> None:
+    now = timezone.now()
+    Email.objects.bulk_create(
+        Email(kind=Email.Kind.VERIFICATION, address=f"{outcome}{n}@example.com",
+              status=Email.Status.SENT, sent_at=now, outcome=outcome, outcome_at=now)
+        for n in range(count)
+    )  # fmt: skip
+
+
+def test_a_wave_of_blocks_fails_delivery_with_advice_about_the_sender_not_the_addresses(
+    doctor, swept
+):
+    reported(Email.Outcome.DELIVERED, 20)
+    reported(Email.Outcome.BLOCKED, 10)
+    finding = doctor().findings["email delivery"]
+    assert (
+        finding["status"],
+        "10 blocked" in finding["detail"],
+        "bounce rate 0.0%" in finding["detail"],  # blocks are not bounces
+        "reputation" in finding["fix"] and "nothing is suppressed" in finding["fix"],
+    ) == ("fail", True, True, True), finding
