@@ -42,8 +42,18 @@ prepare_metrics_dir() {
   fi
 }
 
+# Each login or registration hashes with Argon2id in 19 MiB, several threads at once. With
+# glibc's defaults a thread's arena keeps such blocks once freed (the mmap threshold grows
+# after the first free), and each Gunicorn process stays at threads x 19 MiB. A fixed
+# threshold makes every such block a mapping of its own, returned when freed; the
+# semaphore then bounds the memory (docs/SECURITY.md). The image sets it too.
+bound_the_allocator() {
+  export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"
+}
+
 main() {
   load_environment
+  bound_the_allocator
   prepare_metrics_dir
   migrate_if_asked
   exec gunicorn remosphere.wsgi:application \

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from stack import proctree
+
 ROOT = Path(__file__).resolve().parents[2]
 BASE_ENV = {"PATH": os.environ["PATH"]}
 
@@ -82,3 +84,14 @@ def test_a_set_variable_wins_over_the_spec_default():
         {"CELERY_WORKER_CONCURRENCY": "7"},
     )
     assert result.stdout.strip() == "7"
+
+
+def test_the_web_bounds_its_allocator_so_freed_hash_memory_returns(start_web, worker_env):
+    """Gunicorn's processes start with a fixed mmap threshold (docker/web-entrypoint.sh):
+    Argon2's 19 MiB blocks are then mappings of their own, returned when freed."""
+    web = start_web(worker_env)
+    environments = [
+        Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        for pid in proctree.tree(web.process.pid)
+    ]
+    assert environments and all(b"MALLOC_MMAP_THRESHOLD_=131072" in env for env in environments)
