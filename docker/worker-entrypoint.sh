@@ -21,6 +21,10 @@ node_name() {
   printf '%s@%%h' "${RENDER_INSTANCE_ID:-worker-$$}"
 }
 
+# --without-heartbeat: Celery's own event heartbeat publishes from the main loop and, in a
+# network partition, retries without end, so neither the broker's health check nor the
+# stall watchdog's restart came; the worker's liveness is its own heartbeat in Redis
+# (operations/liveness.py), written from a thread of its own.
 main() {
   load_environment
   exec celery --app remosphere worker \
@@ -30,6 +34,7 @@ main() {
     --hostname "$(node_name)" \
     --without-mingle \
     --without-gossip \
+    --without-heartbeat \
     "$@"
 }
 

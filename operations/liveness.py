@@ -216,8 +216,9 @@ class Heartbeat(bootsteps.StartStopStep):
         self.probe_every = float(settings.WORKER_PROBE_SECONDS) if probing else None
         self.every = float(min(INTERVAL, settings.WORKER_PROBE_SECONDS))
         self.bound = float(settings.WORKER_STALL_SECONDS)
-        self.turned_at = self.loop_clock = time.monotonic()
+        self.turned_at = time.monotonic()
         self.loop_paused = False
+        self.unanswered_since: float | None = None  # monotonic: Redis answers nothing since
         signals.task_received.connect(self._received, weak=False)
         self.timer_ref = worker.timer.call_repeatedly(self.every, self._turned, priority=10)
         self.beat()
@@ -274,19 +275,33 @@ class Heartbeat(bootsteps.StartStopStep):
             return False
         if self.watch.broker_down:  # Redis is back: the stall clock starts again
             self.watch.broker_down, self.watch.broker_back_at = False, now
-            self.loop_clock = time.monotonic()
         return True
 
     def _judge(self, answered: bool) -> None:
-        """Restart the node if it stalled (a warm shutdown) or its loop hung (at once)."""
+        """Restart the node if it stalled (a warm shutdown) or its loop hung (at once).
+
+        This thread is the watchdog: the main loop may be blocked on the broker in ways no
+        retry policy of Celery's bounds (a partition: connects that hang, publishes retried
+        without end), and a loop that has not turned for ``WORKER_STALL_SECONDS``, or a
+        Redis that has answered none of this thread's beats for as long, ends the process,
+        so Render starts a fresh one. An outage shorter than the bound only pauses the loop:
+        Celery reconnects within ``CELERY_RECONNECT_MAX_SECONDS``, which the validator keeps
+        under the bound (C003)."""
         mono = time.monotonic()
+        if answered:
+            self.unanswered_since = None
+        elif self.unanswered_since is None:
+            self.unanswered_since = mono - self.every  # it went quiet after the last beat
+        if self.unanswered_since is not None and mono - self.unanswered_since > self.bound:
+            # Cut off for longer than the bound, loop turning or not: a fresh process
+            # connects anew when the network is back; this one may hold dead connections.
+            stall.hung(self.node, mono - self.unanswered_since, self.bound, broker=False)
         if mono - self.turned_at > 2 * self.every:  # the main loop does not turn
             self.loop_paused = True
-            if not answered:
-                self.loop_clock = mono  # Celery is reconnecting to Redis: an outage
-            elif mono - max(self.turned_at, self.loop_clock) > self.bound:
-                stall.record(self.store.client, stall.MAIN_LOOP)
-                stall.hung(self.node, mono - self.turned_at, self.bound)
+            if mono - self.turned_at > self.bound:
+                if answered:
+                    stall.record(self.store.client, stall.MAIN_LOOP)
+                stall.hung(self.node, mono - self.turned_at, self.bound, broker=answered)
             return
         if self.loop_paused:  # it turns again (after reconnecting): the clock restarts
             self.loop_paused, self.watch.broker_back_at = False, time.time()

@@ -111,13 +111,16 @@ def stop(exit_code: int = EXIT_STALLED) -> None:
     state.should_stop = exit_code
 
 
-def hung(node: str, silent: float, bound: float) -> None:
-    """End a node whose main loop stopped turning: no warm shutdown can run."""
+def hung(node: str, silent: float, bound: float, *, broker: bool = True) -> None:
+    """End a node whose main loop stopped turning: no warm shutdown can run. ``broker``:
+    whether Redis answered meanwhile (if not, a partition or a long outage blocks the loop:
+    a fresh process reconnects when the network is back)."""
     logger.error(
-        "worker %s restarts itself: its main loop has not turned for %.0fs while Redis "
-        "answers (WORKER_STALL_SECONDS=%.0f); exit status %s without a warm shutdown",
+        "worker %s restarts itself: its main loop has not turned for %.0fs while %s "
+        "(WORKER_STALL_SECONDS=%.0f); exit status %s without a warm shutdown",
         node,
         silent,
+        "Redis answers" if broker else "Redis does not answer (a partition, a long outage)",
         bound,
         EXIT_STALLED,
     )

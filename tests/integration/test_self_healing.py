@@ -175,7 +175,11 @@ def test_a_redis_outage_of_a_few_seconds_is_not_a_stall(
     from authentication.models import User
     from emails.models import Email
 
-    worker = start_worker(REDIS_URL=private_redis.url, RENDER_INSTANCE_ID="outage", **FAST)
+    # a bound above the reconnection backoff, as the validator requires (C003)
+    worker = start_worker(
+        REDIS_URL=private_redis.url, RENDER_INSTANCE_ID="outage",
+        **{**FAST, "WORKER_STALL_SECONDS": "40"},
+    )  # fmt: skip
     node_of("outage", private_redis.url)
     private_redis.stop()
     time.sleep(5)  # no heartbeat meanwhile: Celery is reconnecting, the node waits
@@ -228,3 +232,41 @@ def test_metrics_count_self_restarts_by_reason(redis_client, client, settings):
         'remosphere_worker_self_restarts_total{reason="not_resumed"} 1.0',
         'remosphere_worker_self_restarts_total{reason="main_loop"} 0.0',
     }, json.dumps(sorted(lines))
+
+
+def test_a_network_partition_ends_the_worker_within_the_bound_and_a_fresh_one_loses_nothing(
+    live_server, start_worker, fake_sendgrid, private_redis
+):
+    """Redis answers nothing, on open connections or new ones (a partition): the loop's
+    watchdog ends the worker within WORKER_STALL_SECONDS, exit 70, whatever the loop is
+    blocked in; once the network is back, the worker Render starts sends what waited,
+    once."""
+    from authentication.models import User
+    from emails.models import Email
+
+    bound = 8
+    proxy = TcpProxy("127.0.0.1", private_redis.port)
+    through_proxy = f"redis://127.0.0.1:{proxy.port}/0"
+    env = {**FAST, "WORKER_STALL_SECONDS": str(bound)}
+    worker = start_worker(REDIS_URL=through_proxy, RENDER_INSTANCE_ID="cut-off", **env)
+    node_of("cut-off", private_redis.url)
+    proxy.partition()
+    partitioned_at = time.monotonic()
+    code = worker.process.wait(timeout=4 * bound + 30)
+    noticed_after = time.monotonic() - partitioned_at
+    User.objects.create_user("waited@example.com")
+    email = Email.objects.create(kind=Email.Kind.VERIFICATION, address="waited@example.com")
+    with publishing(private_redis.url) as publish:
+        publish(email.pk)
+    proxy.heal()
+    start_worker(REDIS_URL=through_proxy, RENDER_INSTANCE_ID="fresh", **env)
+    [request] = fake_sendgrid.wait_for(1, timeout=60)
+    time.sleep(2)  # nothing else comes
+    assert (
+        code,
+        noticed_after <= bound + 2 * 1 + 5,  # the bound, a heartbeat or two, exiting
+        "Redis does not answer" in worker.log,
+        request.to,
+        len(fake_sendgrid.requests),
+    ) == (70, True, True, "waited@example.com", 1), worker.log[-3000:]
+    proxy.close()

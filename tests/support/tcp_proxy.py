@@ -2,7 +2,9 @@
 through it, so "the database is unreachable" is a real network fault for them while the
 machine's PostgreSQL (and the test process's own connection) carries on. ``silence`` makes
 the connections already open go quiet without closing them (no FIN, no RST: a half-open
-connection, as a NAT or a proxy that dropped the flow leaves it), while new ones pass."""
+connection, as a NAT or a proxy that dropped the flow leaves it), while new ones pass.
+``partition`` is a network partition: the open connections go quiet, and new ones are
+accepted and never answered, until ``heal``."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._open = threading.Event()
         self._open.set()
+        self._partitioned = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def cut(self) -> None:
@@ -42,6 +45,17 @@ class TcpProxy:
         with self._lock:
             self._silenced |= self._connections
 
+    def partition(self) -> None:
+        """Nothing passes either way, and nothing closes: open connections go quiet, new
+        ones are accepted and then never answered."""
+        self._partitioned.set()
+        self.silence()
+
+    def heal(self) -> None:
+        """New connections pass again (those of the partition stay dead, as their peers'
+        timeouts will find)."""
+        self._partitioned.clear()
+
     def close(self) -> None:
         self.cut()
         self._listener.close()
@@ -54,6 +68,12 @@ class TcpProxy:
                 return
             if not self._open.is_set():
                 client.close()
+                continue
+            if self._partitioned.is_set():
+                with self._lock:
+                    self._connections.add(client)
+                    self._silenced.add(client)
+                threading.Thread(target=self._pipe, args=(client, client), daemon=True).start()
                 continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
