@@ -57,9 +57,12 @@ def _with_file(problem: Problem, file: str) -> Problem:
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
+    """One problem per position: a value several services reach through one anchor is
+    one place to fix, reported once (at the anchor's line)."""
     seen, result = set(), []
     for problem in problems:
-        key = (problem.code, problem.path, problem.message)
+        where = (problem.file, problem.line, problem.column) if problem.line else problem.path
+        key = (problem.code, where, problem.message)
         if key not in seen:
             seen.add(key)
             result.append(problem)

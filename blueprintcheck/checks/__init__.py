@@ -18,6 +18,7 @@ from blueprintcheck.checks import (  # noqa: F401 - importing registers the chec
     schedules,
     services,
     storage,
+    values,
 )
 from blueprintcheck.loader import Document
 from blueprintcheck.problems import Problem

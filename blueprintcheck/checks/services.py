@@ -204,10 +204,11 @@ def maintenance_mode(document: Document) -> Iterator[Finding]:
 @rule(
     "P022",
     "render-subdomain-policy",
-    E,
-    "`renderSubdomainPolicy: disabled` on a service with no custom domain (`domain`, "
-    "`domains`): nothing could reach it. On a worker or private service it does nothing "
-    "(a warning): only web services and static sites have an onrender.com subdomain.",
+    W,
+    "`renderSubdomainPolicy: disabled` on a service with no custom domain in the blueprint "
+    "(`domain`, `domains`): nothing reaches it until one is added (Render accepts the file; "
+    "custom domains are often added in the dashboard). On a worker or private service it "
+    "does nothing: only web services and static sites have an onrender.com subdomain.",
     "Add the custom domain the service is reached at, or keep the subdomain enabled.",
 )
 def render_subdomain_policy(document: Document) -> Iterator[Finding]:
@@ -229,6 +230,6 @@ def render_subdomain_policy(document: Document) -> Iterator[Finding]:
         ):
             yield Finding(
                 path,
-                f'"{service.name}" disables its onrender.com subdomain and has no custom domain: '
-                "nothing could reach it",
+                f'"{service.name}" disables its onrender.com subdomain and the blueprint gives '
+                "it no custom domain: nothing reaches it until one is added in the dashboard",
             )

@@ -378,3 +378,19 @@ def test_json_lists_each_valid_file_s_plan(capsys):
     _, out, _ = run(capsys, str(ROOT / "render.yaml"), "--format", "json")
     [plan] = json.loads(out)["plans"]
     assert (plan["file"].endswith("render.yaml"), plan["keyValue"]) == (True, ["remosphere-kv"])
+
+
+def test_a_plan_set_through_an_anchor_is_reported_once_at_the_anchor(tmp_path):
+    from blueprintcheck import validate
+
+    text = (
+        "x-base: &base\n"
+        "  runtime: python\n"
+        "  plan: starter\n"
+        "services:\n"
+        "  - type: worker\n    name: one\n    <<: *base\n    startCommand: a\n"
+        "  - type: worker\n    name: two\n    <<: *base\n    startCommand: b\n"
+        "  - type: worker\n    name: three\n    <<: *base\n    startCommand: c\n"
+    )
+    d005 = [(p.line, p.code) for p in validate(text, generic=True) if p.code == "D005"]
+    assert d005 == [(3, "D005")]
