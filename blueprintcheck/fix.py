@@ -104,7 +104,27 @@ class _Rewriter:
         )
         for container in self._containers(data):
             for service in _maps(container.get("services")):
-                self.service(service)
+                merged = _merged_keys(service)
+                for key, line in merged.items():
+                    self.skipped.append(
+                        Change(
+                            line + 1,
+                            _said_value(key, service[key]),
+                            "not rewritten: it comes through a merge key (<<); change it at "
+                            f"line {line + 1}, where it is written",
+                        )
+                    )
+                try:
+                    self.service(service)
+                except (KeyError, AttributeError, TypeError):
+                    # ruamel keeps no position for a key it merged or aliased in: what of
+                    # this service could be placed is rewritten, the rest is said above.
+                    if not merged:
+                        line = service.lc.line if hasattr(service, "lc") else 0
+                        self.skipped.append(
+                            Change(line + 1, "a service", "not rewritten: part of it comes "
+                                   "through an alias; change it where it is written")
+                        )  # fmt: skip
 
     def _containers(self, data: Any) -> Iterator[Any]:
         yield data
@@ -316,3 +336,42 @@ def _scalar(value: Any) -> str:
 
 def _said(mapping: Any, key: str) -> str:
     return f"{key}: {_scalar(mapping[key])}"
+
+
+# The keys --fix rewrites; one that a service only merges in (``<<: *anchor``) is reported
+# at the anchor's line instead.
+REWRITTEN = {
+    "env", "autoDeploy", "type", "plan", "previewPlan", "pullRequestPreviewsEnabled",
+    "previewsEnabled", "previewsExpireAfterDays",
+}  # fmt: skip
+
+
+def _merged_keys(mapping: Any) -> dict[str, int]:
+    """The rewritable keys ``mapping`` only merges in (``<<``), with the 0-based line of
+    where each is written."""
+    if not hasattr(mapping, "non_merged_items"):
+        return {}
+    own = {key for key, _ in mapping.non_merged_items()}
+    found = {}
+    for key in mapping:
+        if key in own or key not in REWRITTEN:
+            continue
+        for source in _merge_sources(mapping):
+            if key in source and hasattr(source, "lc"):
+                try:
+                    found[key] = source.lc.key(key)[0]
+                except KeyError:
+                    found[key] = source.lc.line
+                break
+    return found
+
+
+def _merge_sources(mapping: Any) -> list[Any]:
+    """The mappings ``mapping`` merges in: ruamel.yaml keeps them as ``(index, map)``
+    pairs in older releases and as a sequence of maps in newer ones."""
+    merged = getattr(mapping, "merge", None) or []
+    return [item[1] if isinstance(item, tuple) else item for item in merged]
+
+
+def _said_value(key: str, value: Any) -> str:
+    return f"{key}: {value}"

@@ -253,3 +253,37 @@ def test_on_every_real_world_blueprint_fix_is_faithful(reference_dir):
         if any(problems.values()):
             complaints[path.name] = {k: v for k, v in problems.items() if v}
     assert (fixed_files > 50, complaints) == (True, {})
+
+
+MERGED = """x-defaults: &defaults
+  plan: starter
+  autoDeploy: true
+  env: python
+"""
+
+
+def with_merge_keys(text: str) -> str:
+    """``text`` with every service merging deprecated spellings from one anchor."""
+    merged = re.sub(r"(?m)^(\s*)- type: (\S+)$", r"\1- type: \2\n\1  <<: *defaults", text)
+    return MERGED + merged
+
+
+def test_a_value_that_comes_through_a_merge_key_is_said_at_the_anchors_line_not_raised():
+    text = MERGED + "services:\n  - type: worker\n    name: one\n    <<: *defaults\n" \
+        "    startCommand: a\n    plan: free\n"  # fmt: skip
+    result = fix_text(text)
+    assert sorted((c.line, c.after.split(";")[0]) for c in result.skipped) == [
+        (3, "not rewritten: it comes through a merge key (<<)"),
+        (4, "not rewritten: it comes through a merge key (<<)"),
+    ]
+
+
+def test_fix_never_raises_on_real_world_blueprints_with_merge_keys_added(reference_dir):
+    raised = {}
+    for path in corpus(reference_dir):
+        try:
+            fix_text(with_merge_keys(path.read_text()))
+        except Exception as error:  # only a FixError (it does not parse) is expected
+            if type(error).__name__ != "FixError":
+                raised[path.name] = f"{type(error).__name__}: {error}"
+    assert raised == {}
