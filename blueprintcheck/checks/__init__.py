@@ -13,6 +13,7 @@ from blueprintcheck.checks import (  # noqa: F401 - importing registers the chec
     capacity,
     contract,
     deprecations,
+    hazards,
     platform,
     references,
     schedules,

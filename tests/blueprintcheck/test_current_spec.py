@@ -1,7 +1,8 @@
 """Blueprints written the way Render's current docs write them (the 2026-10 spec): every
 new field and value, valid and invalid. The validator finds exactly the problems each file
 expects, and agrees with Render's official schema wherever the schema can tell: a file
-the schema refuses is refused, and a valid file gets no problem at all, warnings included."""
+the schema refuses is refused, and a valid file gets no problem but the warnings it
+lists (a hazard Render accepts, such as a build filter with one list)."""
 
 from __future__ import annotations
 
