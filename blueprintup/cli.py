@@ -37,7 +37,7 @@ from blueprintup.launchers import Image, Processes
 from blueprintup.output import Console
 from blueprintup.rehearsal import HealthPolicy, Rehearsal, Settings
 from blueprintup.state import GeneratedValues
-from blueprintup.stores import DEFAULT_POSTGRES_URL
+from blueprintup.stores import DEFAULT_POSTGRES_URL, PostgresServer
 from blueprintup.variables import Platform, Resolver
 from stack import ownership, proctree
 
@@ -166,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         topology, resolver = prepare(args, console)
         with single_run():
-            _clear_stale_runs(console)
+            _clear_stale_runs(console, args.postgres_url)
             return rehearse(args, topology, resolver, console)
     except RehearsalError as error:
         _fail(str(error))
@@ -307,7 +307,7 @@ def single_run(lock: Path = LOCK) -> Iterator[None]:
         os.close(descriptor)  # closing releases the lock
 
 
-def _clear_stale_runs(console: Console) -> None:
+def _clear_stale_runs(console: Console, postgres_url: str) -> None:
     """What a rehearsal killed outright (SIGKILL, a crash) left: the processes of the
     sessions its ledger records, its containers and images (named for its run), the
     processes still running in its directory, then the directory. Only this machine's lock
@@ -317,6 +317,9 @@ def _clear_stale_runs(console: Console) -> None:
             continue
         run = directory.name.removeprefix(RUN_PREFIX).split("-", 1)[0]
         removed = ownership.clear_run(directory, run)
+        dropped = PostgresServer(postgres_url, console, run=run).drop_left_by(run)
+        if dropped:
+            removed.append(f"{dropped} database(s) and user(s)")
         for pid in proctree.tree(1):
             with contextlib.suppress(OSError):
                 if Path(os.readlink(f"/proc/{pid}/cwd")).is_relative_to(directory):

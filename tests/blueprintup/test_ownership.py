@@ -72,9 +72,21 @@ def test_a_rehearsal_killed_outright_leaves_no_process_behind(tmp_path):
     assert (len(family) >= 4, survivors) == (True, [])  # redis, the worker, its child, reaper
 
 
+WITH_A_DATABASE = (
+    BLUEPRINT
+    + """
+databases:
+  - name: store
+    plan: free
+"""
+)
+
+
 def test_the_next_run_removes_what_a_killed_run_left(tmp_path):
-    path = blueprint(tmp_path)
-    first = up(tmp_path, path, "first")
+    first_dir, second_dir = tmp_path / "first", tmp_path / "second"
+    first_dir.mkdir(), second_dir.mkdir()
+    path = blueprint(second_dir)  # the next run's blueprint has no database
+    first = up(tmp_path, blueprint(first_dir, WITH_A_DATABASE), "first")
     first.wait_for(r"everything is live")
     run_dirs = list((tmp_path / "tmp").glob("blueprint-up-*"))
     family = [pid for pid in first.family() if pid != first.process.pid]
@@ -101,11 +113,12 @@ def test_the_next_run_removes_what_a_killed_run_left(tmp_path):
         assert second.interrupt() == 0
     finally:
         second.kill()
-    assert (still_running(stray), run_dirs[0].exists(), "1 process(es)" in said) == (
-        [],
-        False,
-        True,
-    ), said
+    assert (
+        still_running(stray),
+        run_dirs[0].exists(),
+        "1 process(es)" in said,
+        "2 database(s) and user(s)" in said,
+    ) == ([], False, True, True), said
     assert leftovers() == []
 
 

@@ -8,7 +8,10 @@ checkout, once from the image the Dockerfile builds."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +24,7 @@ from standins.render_api import FakeRender
 from standins.sendgrid import FakeSendGrid, Reporting
 from standins.sendgrid_events import EventSigner
 from tests.support import services
-from tests.support.blueprint_up import BlueprintUp, leftovers
+from tests.support.blueprint_up import BlueprintUp, _running, leftovers
 
 pytestmark = [pytest.mark.integration]
 
@@ -221,5 +224,42 @@ def test_a_dockerfile_is_built_and_run_behind_an_edge_like_renders(tmp_path):
         assert up.interrupt() == 0
         assert leftovers(family) == []
         assert containers_and_images_of_rehearsals() == []
+    finally:
+        up.kill()
+
+
+@pytest.mark.image
+@pytest.mark.xdist_group("image")
+def test_a_rehearsal_from_the_image_killed_outright_leaves_no_process_container_or_image(
+    tmp_path,
+):
+    """SIGKILL of the rehearsal itself: its processes die with it, and its reaper removes
+    its containers and the image it built, found by the run's mark."""
+    image.ensure_base_image()
+    files = {"server.py": SERVER, "Dockerfile": DOCKERFILE, "render.yaml": BLUEPRINT}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text.lstrip())
+    up = BlueprintUp(
+        str(tmp_path / "render.yaml"), "--generic", "--port", "0", "--storage-driver", "vfs",
+        "--build-arg", f"BASE={image.BASE_IMAGE}",
+        "--postgres-url", services.database_url("postgres"),
+        log=tmp_path / "blueprint-up.log", tmpdir=tmp_path / "tmp",
+    )  # fmt: skip
+    try:
+        up.wait_for(r"==> everything is live", timeout=300)
+        family = [pid for pid in up.family() if pid != up.process.pid]
+        made = containers_and_images_of_rehearsals()
+        os.kill(up.process.pid, signal.SIGKILL)
+        up.wait()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (
+            containers_and_images_of_rehearsals() or any(_running(p) for p in family)
+        ):
+            time.sleep(0.5)
+        assert (
+            len(made) >= 2,  # the service's container and the image it built
+            containers_and_images_of_rehearsals(),
+            [p for p in family if _running(p)],
+        ) == (True, [], []), up.output[-3000:]
     finally:
         up.kill()
