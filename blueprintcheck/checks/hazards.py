@@ -113,7 +113,8 @@ def branch_with_previews(document: Document) -> Iterator[Finding]:
 )
 def secret_in_value(document: Document) -> Iterator[Finding]:
     for _, resource in model.all_resources(document.data):
-        for index, entry in enumerate(resource.data.get("envVars") or []):
+        entries = resource.data.get("envVars")
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
             if not isinstance(entry, dict) or not isinstance(entry.get("value"), str):
                 continue
             value, key = entry["value"].strip(), entry.get("key", "?")

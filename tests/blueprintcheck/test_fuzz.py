@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -157,3 +158,15 @@ def test_a_docker_context_the_os_refuses_gives_a_missing_script_not_a_crash():
 def test_an_absolute_script_path_inside_the_image_is_not_looked_up_in_the_repo():
     problems = validate(worker_with(dockerCommand="/app/docker/worker-entrypoint.sh"), repo=ROOT)
     assert problems == []
+
+
+@pytest.mark.parametrize("odd", [True, 7, "text", None, [], {}, [1, "x", None]])
+@pytest.mark.parametrize(
+    "key", ["envVars", "ipAllowList", "buildFilter", "previews", "branch", "readReplicas"]
+)
+def test_the_newest_checks_take_any_type_where_a_value_belongs(key, odd):
+    service = {"type": "web", "name": "api", "runtime": "python", "startCommand": "x", key: odd}
+    database = {"name": "db", "plan": "free", key: odd}
+    document = {"services": [service], "databases": [database], "previews": {"generation": odd}}
+    codes = [p.code for p in validate(yaml.safe_dump(document), generic=True)]
+    assert "X001" not in codes, codes
