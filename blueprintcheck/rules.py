@@ -123,7 +123,10 @@ describe(
     "S001",
     "unknown-key",
     E,
-    "A key that Render does not know at this place.",
+    "A key that Render does not know at this place: an error where Render's own schema "
+    "refuses it, a warning where Render's schema leaves the mapping open (a header, a "
+    "route, an `ipAllowList` entry, `scaling`, a `fromService`): Render accepts the file "
+    "and ignores the key, which is then most likely a typo that does nothing.",
     "Fix the spelling (the message suggests the closest key) or remove it.",
 )
 describe(

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from blueprintcheck import official, plans
 from blueprintcheck.fastschema import compile_schema
 from blueprintcheck.loader import Document
-from blueprintcheck.problems import Problem
+from blueprintcheck.problems import Problem, Severity
 
 if TYPE_CHECKING:
     import jsonschema
@@ -51,6 +51,12 @@ CONDITIONS_AS_CHECKS = {"serverService": "P019", "buildSourceGit": "P020"}
 
 class SchemaChange(official.InstallationError):
     """Render's schema uses something this module does not translate."""
+
+
+# Marks a mapping Render's schema leaves open, closed here: a key Render does not document
+# there is a likely typo that silently does nothing, but Render accepts the file, so it is
+# a warning (S001's severity), not an error. (An unknown keyword: jsonschema ignores it.)
+OPEN_IN_RENDER = "x-open-in-render"
 
 
 def _shape(schema: Any, where: str) -> dict:
@@ -88,6 +94,8 @@ def _shape(schema: Any, where: str) -> dict:
             )
     if "properties" in shaped:
         shaped.setdefault("type", "object")
+        if shaped.get("additionalProperties") is not False:
+            shaped[OPEN_IN_RENDER] = True
         shaped["additionalProperties"] = False
     return shaped
 
@@ -102,6 +110,8 @@ def _kind(name: str, *, required: tuple[str, ...] | None = None, **fields: Any) 
         for key, value in definition.get("properties", {}).items()
     }
     properties.update({k: v for k, v in fields.items() if k not in properties and v is not None})
+    if definition.get("additionalProperties") is not False:
+        shaped[OPEN_IN_RENDER] = True
     shaped.update(type="object", properties=properties, additionalProperties=False)
     if required is not None:
         shaped["required"] = list(required)
@@ -311,11 +321,14 @@ def _translate(error: jsonschema.ValidationError, document: Document) -> list[Pr
             unexpected -= set(STATIC_SITE_FIELDS)
         for key in sorted(unexpected, key=str):
             line, column = document.position((*path, key), at_key=True)
+            open_in_render = bool(error.schema.get(OPEN_IN_RENDER))
+            ignored = " (Render accepts and ignores it: a likely typo)" if open_in_render else ""
             problems.append(
                 Problem(
                     "S001",
-                    f'unexpected key "{key}" in {where}; {_suggest(str(key), allowed)}',
+                    f'unexpected key "{key}" in {where}{ignored}; {_suggest(str(key), allowed)}',
                     path=(*path, key),
+                    severity=Severity.WARNING if open_in_render else Severity.ERROR,
                     line=line,
                     column=column,
                     at_key=True,
