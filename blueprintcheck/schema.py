@@ -369,10 +369,10 @@ def _translate(error: jsonschema.ValidationError, document: Document) -> list[Pr
                 f"{where} {_quote(error.instance)} is a plan for {_join(owners, 'and')}, not for "
                 f"{plans.KINDS[kind]}; expected one of: {_join(allowed, 'or', quote=True)}",
             )
-        return problem(
-            "S003",
-            f"invalid {where} {_quote(error.instance)}; {_suggest(str(error.instance), allowed)}",
-        )
+        said = _suggest(str(error.instance), allowed)
+        if str(error.instance).lower() == "valkey" and "keyvalue" in allowed:
+            said = "Render's Key Value (it runs Valkey) is `type: keyvalue`"
+        return problem("S003", f"invalid {where} {_quote(error.instance)}; {said}")
     return problem("S005", f"{where}: {error.message}")
 
 

@@ -181,7 +181,8 @@ def pre_deploy_on_free_plan(document: Document) -> Iterator[Finding]:
 )
 def ip_allow_list_enterprise(document: Document) -> Iterator[Finding]:
     for service in _services(document):
-        if "ipAllowList" in service.data and service.type not in ("keyvalue",):
+        # Only where Render knows the type: an unknown one (valkey) is S003's to say.
+        if "ipAllowList" in service.data and service.type in ("web", "pserv"):
             yield Finding(
                 (*service.path, "ipAllowList"),
                 f"ipAllowList on a {service.type} service needs an Enterprise workspace",

@@ -41,3 +41,9 @@ def test_an_extra_key_where_renders_schema_is_open_is_a_warning(text):
 
 def test_a_typo_where_renders_schema_is_closed_stays_an_error():
     assert s001(WEB.replace("startCommand", "startComand")) == [(Severity.ERROR, False)]
+
+
+def test_type_valkey_says_keyvalue_and_nothing_else():
+    text = "services:\n  - type: valkey\n    name: cache\n    ipAllowList: []\n"
+    found = [(p.code, p.message.split("; ")[-1]) for p in validate(text, generic=True)]
+    assert found == [("S003", "Render's Key Value (it runs Valkey) is `type: keyvalue`")]
