@@ -3,7 +3,7 @@ five fields, in UTC); the grammar is ``blueprintcheck.cron``, which the rehearsa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from blueprintcheck import cron, model
 from blueprintcheck.loader import Document
@@ -20,12 +20,7 @@ from blueprintcheck.rules import Finding, Severity, rule
     "(Mondays at 03:00 UTC); the message names the field at fault.",
 )
 def invalid_cron_schedule(document: Document) -> Iterator[Finding]:
-    for service in model.services(document.data):
-        schedule = service.data.get("schedule")
-        if service.type == "cron" and isinstance(schedule, str):
-            why = cron.reason(schedule)
-            if why:
-                yield Finding((*service.path, "schedule"), f"schedule {schedule!r}: {why}")
+    yield from _judged(document, cron.reason)
 
 
 @rule(
@@ -38,9 +33,14 @@ def invalid_cron_schedule(document: Document) -> Iterator[Finding]:
     "let the command decide).",
 )
 def cron_schedule_never_runs(document: Document) -> Iterator[Finding]:
+    yield from _judged(document, cron.never_runs)
+
+
+def _judged(document: Document, judge: Callable[[str], str | None]) -> Iterator[Finding]:
+    """A finding at each cron job's ``schedule`` that ``judge`` has something to say of."""
     for service in model.services(document.data):
         schedule = service.data.get("schedule")
         if service.type == "cron" and isinstance(schedule, str):
-            why = cron.never_runs(schedule)
+            why = judge(schedule)
             if why:
                 yield Finding((*service.path, "schedule"), f"schedule {schedule!r}: {why}")
