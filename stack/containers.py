@@ -60,15 +60,31 @@ class Buildah:
         """Remove every container and image whose name starts with ``prefix`` (a run's
         mark: ``blueprint-up-<run>-``); how many."""
         gone = 0
-        for name in self._run("containers", "--format", "{{.ContainerName}}").split():
+        for name in self.container_names():
             if name.startswith(prefix):
                 self.remove(name)
                 gone += 1
-        for image in self._run("images", "--format", "{{.Name}}").split():
+        for image in self.image_names():
             if image.rsplit("/", 1)[-1].startswith(prefix):
                 self.remove_image(image)
                 gone += 1
         return gone
+
+    def container_names(self) -> list[str]:
+        return self._listing("containers", "--format", "{{.ContainerName}}")
+
+    def image_names(self) -> list[str]:
+        return self._listing("images", "--format", "{{.Name}}")
+
+    def _listing(self, *arguments: str) -> list[str]:
+        # buildah locks its storage only around writes: a listing that meets an image or
+        # container another process is removing fails ("image not known"). Read again.
+        for pause in (0.2, 0.4, 0.8, 1.6):
+            try:
+                return self._run(*arguments).split()
+            except RehearsalError:
+                time.sleep(pause)
+        return self._run(*arguments).split()
 
     def require_image(self, image: str) -> None:
         result = subprocess.run(  # nosec B603

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import psycopg
 import pytest
 
 from stack import image
+from stack.containers import Buildah
 from stack.http import call
 from standins.render_api import FakeRender
 from standins.sendgrid import FakeSendGrid, Reporting
@@ -117,14 +117,9 @@ def the_deployed_shape_works(up: BlueprintUp, fakes, signer: EventSigner, timeou
 
 
 def containers_and_images_of_rehearsals() -> list[str]:
-    found = []
-    for listing in (["containers", "--format", "{{.ContainerName}}"],
-                    ["images", "--format", "{{.Name}}"]):  # fmt: skip
-        result = subprocess.run(
-            ["buildah", *image.STORAGE, *listing], capture_output=True, text=True, check=True
-        )
-        found += [name for name in result.stdout.split() if "blueprint-up-" in name]
-    return found
+    buildah = Buildah(storage_driver="vfs")  # as image.STORAGE
+    names = buildah.container_names() + buildah.image_names()
+    return [name for name in names if "blueprint-up-" in name]
 
 
 @pytest.mark.xdist_group("image")  # every rehearsal on one worker: see test_bad_input
