@@ -10,6 +10,8 @@ the name each was given; render.com/docs/key-value for Key Value's memory per ty
 
 from __future__ import annotations
 
+import re
+
 from blueprintcheck import official
 
 # The official definition of each resource's plan list, and what messages call its owners.
@@ -44,6 +46,9 @@ RENAMED = {
 # (the storage is chosen apart now), so a message can only point at the current families.
 LEGACY_POSTGRES = ("starter", "standard", "pro", "pro plus")
 FREE = "free"
+FREE_CPUS = "0.1"  # render.com/pricing: a free instance has 0.1 CPU
+DEFAULT_COMPUTE_PLAN = "starter"  # what Render gives a service or cron job that names none
+_CPUS = re.compile(r"^(\d+(?:\.\d+)?)c-")
 # The plan list a resource's plan fields (`plan`, `previewPlan`, `previews.plan`) draw from,
 # by its type as the model names it (a static site, a workflow and a group have no plan).
 KIND_OF = {
@@ -74,3 +79,13 @@ def replacement(kind: str, plan: str) -> str | None:
 
 def is_legacy(kind: str, plan: str) -> bool:
     return plan in RENAMED.get(kind, {}) or (kind == "postgresPlan" and plan in LEGACY_POSTGRES)
+
+
+def cpu_count(kind: str, plan: object) -> str | None:
+    """``RENDER_CPU_COUNT`` as Render sets it for a service on ``plan`` (``"0.5"`` on
+    starter, ``"2"`` on ``2c-4g``); ``None`` for a plan whose CPUs its name does not say."""
+    name = plan if isinstance(plan, str) and plan else DEFAULT_COMPUTE_PLAN
+    if name == FREE:
+        return FREE_CPUS
+    match = _CPUS.match(replacement(kind, name) or name)
+    return match.group(1) if match else None

@@ -93,6 +93,11 @@ class Service:
         return value if isinstance(value, int) else RENDER_DEFAULT_SHUTDOWN_DELAY
 
     @property
+    def cpu_count(self) -> str | None:
+        """The CPUs of its plan, as Render's ``RENDER_CPU_COUNT`` says them."""
+        return plans.cpu_count(plans.KIND_OF[self.type], self.data.get("plan"))
+
+    @property
     def listens(self) -> bool:
         return self.type in ("web", "pserv")
 

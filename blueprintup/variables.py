@@ -12,7 +12,8 @@
   variable as it resolves there;
 - ``sync: false``: from the env file (``--env-file``), as typed into Render's dashboard;
 - what Render sets itself: ``RENDER``, ``RENDER_SERVICE_ID``, ``RENDER_SERVICE_NAME``,
-  ``RENDER_SERVICE_TYPE``, ``RENDER_INSTANCE_ID``, ``IS_PULL_REQUEST``, ``RENDER_GIT_*``;
+  ``RENDER_SERVICE_TYPE``, ``RENDER_INSTANCE_ID``, ``IS_PULL_REQUEST``, ``RENDER_GIT_*``,
+  ``RENDER_CPU_COUNT`` (from the plan);
   ``PORT`` and ``RENDER_DISCOVERY_SERVICE`` on services that listen;
   ``RENDER_EXTERNAL_HOSTNAME`` and ``RENDER_EXTERNAL_URL`` on web services.
 
@@ -279,6 +280,8 @@ class Resolver:
         ):
             if value:
                 variables[name] = value
+        if service.cpu_count is not None:
+            variables["RENDER_CPU_COUNT"] = service.cpu_count
         if service.listens:
             variables["RENDER_DISCOVERY_SERVICE"] = f"{service.name}-discovery"
         external = self.externals.get(service.name)

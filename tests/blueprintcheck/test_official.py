@@ -197,3 +197,19 @@ def test_an_installation_without_a_usable_schema_exits_2_saying_so(tmp_path, dam
         True,
         False,
     ), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("kind", "plan", "cpus"),
+    [("serverPlan", "0.5c-512mb", "0.5"), ("serverPlan", "pro plus", "4"),
+     ("cronPlan", None, "0.5"), ("serverPlan", "free", "0.1"),
+     ("serverPlan", "8c-32g", "8"), ("serverPlan", "no-such-plan", None)],
+)  # fmt: skip
+def test_the_cpus_of_a_plan_are_what_render_cpu_count_says(kind, plan, cpus):
+    assert plans.cpu_count(kind, plan) == cpus
+
+
+def test_every_current_compute_plan_says_its_cpus():
+    for kind in ("serverPlan", "cronPlan"):
+        unsaid = [p for p in plans.plans(kind) if plans.cpu_count(kind, p) is None]
+        assert unsaid == [], f"{kind}: RENDER_CPU_COUNT unknown for {unsaid}"

@@ -28,6 +28,7 @@ services:
   - type: web
     name: api
     runtime: python
+    plan: pro
     buildCommand: pip install -r requirements.txt
     startCommand: gunicorn app:app
     envVars:
@@ -145,6 +146,8 @@ def test_render_sets_its_own_variables(resolver):
     )  # fmt: skip
     assert (api["RENDER_GIT_COMMIT"], api["RENDER_GIT_BRANCH"]) == ("abc123", "main")
     assert "PORT" not in jobs and "RENDER_EXTERNAL_URL" not in jobs
+    # from the plan: pro (2 CPU, renamed 2c-4g) and, where none is named, starter's half
+    assert (api["RENDER_CPU_COUNT"], jobs["RENDER_CPU_COUNT"]) == ("2", "0.5")
 
 
 def test_missing_sync_values_are_listed_by_service_and_group(resolver):
