@@ -107,9 +107,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--environment", metavar="NAME", help="with projects: the environment to run")
     p.add_argument(
         "--postgres-url",
-        default=os.environ.get("BLUEPRINT_UP_POSTGRES_URL", DEFAULT_POSTGRES_URL),
-        help="a superuser's URL on the PostgreSQL server to create the databases on "
-        f"(default: $BLUEPRINT_UP_POSTGRES_URL, else {DEFAULT_POSTGRES_URL})",
+        default=os.environ.get("BLUEPRINT_UP_POSTGRES_URL", ""),
+        help="a superuser's URL on a PostgreSQL server of yours to create the databases on "
+        "(default: $BLUEPRINT_UP_POSTGRES_URL, else a cluster of the run's own, which asks "
+        "every user for its password as Render's do)",
     )
     p.add_argument(
         "--build-arg",
@@ -317,7 +318,8 @@ def _clear_stale_runs(console: Console, postgres_url: str) -> None:
             continue
         run = directory.name.removeprefix(RUN_PREFIX).split("-", 1)[0]
         removed = ownership.clear_run(directory, run)
-        dropped = PostgresServer(postgres_url, console, run=run).drop_left_by(run)
+        server = postgres_url or DEFAULT_POSTGRES_URL  # a cluster of its own went with it
+        dropped = PostgresServer(server, console, run=run).drop_left_by(run)
         if dropped:
             removed.append(f"{dropped} database(s) and user(s)")
         for pid in proctree.tree(1):

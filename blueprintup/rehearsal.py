@@ -39,10 +39,13 @@ from blueprintup.launchers import Image, Launched, Processes, shell
 from blueprintup.output import Console
 from blueprintup.schedule import Schedule
 from blueprintup.stores import PostgresServer, RedisInstance
-from blueprintup.topology import Service, Topology
+from blueprintup.topology import DEFAULT_PORT, Service, Topology
 from blueprintup.variables import Endpoint, Resolver
 from stack import ports
 from stack.ports import HOST
+from stack.postgres_cluster import PostgresCluster
+
+LOOPBACK = {"127.0.0.1", "::1"}
 
 STARTUP_GRACE = 5.0  # a worker that keeps running this long has started
 TICK = 0.25
@@ -84,7 +87,7 @@ class HealthPolicy:
 @dataclass
 class Settings:
     edge_port: int = 10000
-    postgres_url: str = ""
+    postgres_url: str = ""  # empty: a PostgreSQL cluster of the run's own
     start_timeout: float = 180.0
     cron_now: tuple[str, ...] = ()
     health: HealthPolicy = HealthPolicy()
@@ -116,6 +119,7 @@ class Rehearsal:
         self.probes = probes or ThreadPoolExecutor(4, thread_name_prefix="health")
         self._probing: dict[str, Future[bool]] = {}
         self.redis: list[RedisInstance] = []
+        self.cluster: PostgresCluster | None = None
         self.postgres = PostgresServer(settings.postgres_url, console, run=run)
         self.instances: dict[str, list[Instance]] = {}
         self.cron_runs: dict[str, Instance] = {}
@@ -130,6 +134,16 @@ class Rehearsal:
         self._launched: list[Launched] = []
 
     # --- start -----------------------------------------------------------------------
+    def _start_cluster(self) -> None:
+        """As Render's databases are: a server of their own, every user asked for its
+        password. Its directory sits beside the run's, named for the run."""
+        self.cluster = PostgresCluster(self.run_dir.parent, f"{self.run_dir.name}-postgres-")
+        self.postgres = PostgresServer(self.cluster.start(), self.console, run=self.run)
+        self.console.status(
+            f"PostgreSQL: a cluster of the rehearsal's own on {HOST}:{self.cluster.port} "
+            "(every user needs its password; --postgres-url for a server of yours)"
+        )
+
     def start(self) -> None:
         for key_value in self.topology.key_values:
             store = RedisInstance(key_value, self.run_dir / key_value.name, self.console)
@@ -140,6 +154,8 @@ class Rehearsal:
                 f"{key_value.name} is available at {endpoint.connection_string} "
                 f"(maxmemory-policy {key_value.policy}, persistence {key_value.persistence})"
             )
+        if self.topology.databases and not self.settings.postgres_url:
+            self._start_cluster()
         for database in self.topology.databases:
             access = self.postgres.create(database)
             self.resolver.databases[database.name] = access
@@ -191,6 +207,12 @@ class Rehearsal:
                         f"{declared} on one machine; each listens on a port of its own"
                     )
                 chosen = [ports.free() for _ in range(service.instances)]
+                if declared is None:
+                    self.console.status(
+                        f"{service.name}: PORT is {', '.join(map(str, chosen))}, not Render's "
+                        f"{DEFAULT_PORT}: Render gives each instance a network of its own; "
+                        "here every instance shares this machine's"
+                    )
             self.ports[service.name] = chosen
             self.resolver.listeners[service.name] = Endpoint(HOST, chosen[0], scheme="http")
             if service.type == "web":
@@ -225,10 +247,25 @@ class Rehearsal:
         self.instances[service.name] = [self._spawn(service, port) for port in slots]
         self._wait_live(service)
         self._route(service)
+        self._note_open_listeners(service, slots)
         edge = self.edges.get(service.name)
         count = len(slots)
         where = f" at {edge.endpoint.connection_string}" if edge else ""
         self.console.status(f"{service.name} is live{where} ({count} instance{'s' * (count > 1)})")
+
+    def _note_open_listeners(self, service: Service, slots: list[int | None]) -> None:
+        """On Render only its proxy reaches an instance; here one that listens on every
+        address of this machine is reached from other machines, past its edge."""
+        for port in slots:
+            if port is None:
+                continue
+            exposed = sorted(ports.listening_addresses(port) - LOOPBACK)
+            if exposed:
+                self.console.status(
+                    f"{service.name} listens on {', '.join(exposed)} port {port}: other "
+                    "machines reach it past the edge (on Render only its proxy can); a "
+                    "rehearsal cannot give it a network of its own, so bind 127.0.0.1 here"
+                )
 
     def _pre_deploy(self, service: Service) -> None:
         self.console.status(f"{service.name}: running the pre-deploy command")
@@ -465,7 +502,10 @@ class Rehearsal:
         self.launcher.close()
         for store in self.redis:
             store.stop()
-        self.postgres.drop_all()
+        if self.cluster is not None:
+            self.cluster.stop()
+        else:
+            self.postgres.drop_all()
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def _wait_stopped(self, instance: Instance, deadline: float) -> None:

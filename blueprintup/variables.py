@@ -146,6 +146,9 @@ class Resolver:
             environment[key] = self.env_file[key]
         if port is not None and "PORT" not in declared:
             environment["PORT"] = str(port)
+        if port is not None:
+            for key, value in LOOPBACK_ONLY.items():
+                environment.setdefault(key, value)
         return environment
 
     def declared_port(self, service: Service) -> int | None:
@@ -289,6 +292,13 @@ class Resolver:
             variables["RENDER_EXTERNAL_HOSTNAME"] = external.host
             variables["RENDER_EXTERNAL_URL"] = external.connection_string
         return variables
+
+
+# Not Render's, the rehearsal's own: on Render only its proxy reaches an instance, but here
+# every instance shares this machine's network, so this project's web entrypoint is told
+# to listen on loopback only (servicespec's WEB_BIND_HOST); the edge is the way in. A
+# blueprint that declares the variable keeps its value.
+LOOPBACK_ONLY = {"WEB_BIND_HOST": "127.0.0.1"}
 
 
 def _entries(data: dict) -> Iterator[dict]:

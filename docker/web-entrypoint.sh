@@ -11,7 +11,7 @@ readonly ACCESS_LOG_FORMAT='%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s
 log() { printf 'web-entrypoint: %s\n' "$*" >&2; }
 
 # Stops with the list of every missing or malformed variable; otherwise exports the
-# spec's defaults for the unset ones (PORT, WEB_CONCURRENCY, GUNICORN_*...).
+# spec's defaults for the unset ones (PORT, WEB_BIND_HOST, WEB_CONCURRENCY, GUNICORN_*...).
 load_environment() {
   local defaults
   defaults=$(python -m servicespec.envspec defaults web)
@@ -58,7 +58,7 @@ main() {
   migrate_if_asked
   exec gunicorn remosphere.wsgi:application \
     --config python:remosphere.gunicorn_hooks \
-    --bind "0.0.0.0:${PORT}" \
+    --bind "${WEB_BIND_HOST}:${PORT}" \
     --workers "${WEB_CONCURRENCY}" \
     --threads "${GUNICORN_THREADS}" \
     --timeout "${GUNICORN_TIMEOUT}" \

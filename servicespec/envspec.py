@@ -102,6 +102,9 @@ class Var:
         return self.format
 
 
+# Every address: where Render's proxy reaches a web instance (its network is its own).
+EVERY_ADDRESS = "0.0.0.0"  # noqa: S104  # nosec B104
+
 SPEC: tuple[Var, ...] = (
     # --- mode -------------------------------------------------------------------------
     Var(
@@ -214,6 +217,15 @@ SPEC: tuple[Var, ...] = (
         minimum=1,
         default="10000",
         set_by_render=True,
+    ),
+    Var(
+        "WEB_BIND_HOST",
+        "Address the web listens on: 0.0.0.0, which Render's proxy needs; the rehearsal "
+        "(make up) sets 127.0.0.1, so an instance is reached only through its edge.",
+        (WEB,),
+        format="choice",
+        choices=(EVERY_ADDRESS, "127.0.0.1", "::", "::1"),
+        default=EVERY_ADDRESS,
     ),
     Var(
         "WEB_CONCURRENCY",

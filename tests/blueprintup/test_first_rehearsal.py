@@ -7,9 +7,12 @@ Nothing written but what the docs say."""
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import psycopg
 import pytest
 
 from stack.http import call
@@ -29,15 +32,35 @@ def the_docs_env_file() -> str:
     return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
 
 
-def test_following_the_docs_ends_in_the_inbox_and_a_login(tmp_path):
+@pytest.fixture
+def tmpdir_of_its_own():
+    """A TMPDIR as /tmp is, one every user can pass through (as root, the rehearsal's own
+    PostgreSQL runs as the postgres user), to see what the rehearsal leaves there."""
+    made = Path(tempfile.mkdtemp(prefix="first-rehearsal-"))
+    made.chmod(0o711)
+    yield made / "tmp"
+    shutil.rmtree(made)
+
+
+def refused(port: int, user: str, password: str) -> bool:
+    try:
+        psycopg.connect(host="127.0.0.1", port=port, user=user, password=password,
+                        dbname=user, connect_timeout=5).close()  # fmt: skip
+    except psycopg.OperationalError as error:
+        return "password authentication failed" in str(error)
+    return False
+
+
+def test_following_the_docs_ends_in_the_inbox_and_a_login(tmp_path, tmpdir_of_its_own):
     env_file = tmp_path / "rehearsal.env"
     env_file.write_text(the_docs_env_file())
     up = BlueprintUp(
         "render.yaml", "--env-file", str(env_file), "--processes",
         "--cron-now", "remosphere-autoscaler",
-        log=tmp_path / "blueprint-up.log", tmpdir=tmp_path / "tmp",
+        log=tmp_path / "blueprint-up.log", tmpdir=tmpdir_of_its_own,
     )  # fmt: skip
     try:
+        cluster = up.wait_for(r"==> PostgreSQL: a cluster of the rehearsal's own on [\d.]+:(\d+)")
         url = up.wait_for(r"==> remosphere-web is live at (http://\S+)").group(1)
         up.wait_for(r"==> everything is live", timeout=120)
         registered = call("POST", f"{url}/api/auth/register",
@@ -51,7 +74,9 @@ def test_following_the_docs_ends_in_the_inbox_and_a_login(tmp_path):
                         {"token": token, "password": PASSWORD})  # fmt: skip
         login = call("POST", f"{url}/api/auth/login", {"email": ADDRESS, "password": PASSWORD})
         autoscaler = up.wait_for(r"==> remosphere-autoscaler \w+: run ended with exit (\d+)")
-        kept = list((tmp_path / "tmp").glob("blueprint-up-*/sendgrid/*.json"))
+        kept = list(tmpdir_of_its_own.glob("blueprint-up-*/sendgrid/*.json"))
+        # as on Render, the database's user needs its password: a wrong one is refused
+        wrong_password = refused(int(cluster.group(1)), "remosphere", "not-its-password")
         assert (
             registered.status,
             subject.startswith("Confirm your email address"),
@@ -60,7 +85,8 @@ def test_following_the_docs_ends_in_the_inbox_and_a_login(tmp_path):
             login.status,
             autoscaler.group(1),
             len(kept),
-        ) == (201, True, True, 200, 200, "0", 1), up.output[-4000:]
+            wrong_password,
+        ) == (201, True, True, 200, 200, "0", 1, True), up.output[-4000:]
         assert up.interrupt() == 0
     finally:
         up.kill()
@@ -68,3 +94,4 @@ def test_following_the_docs_ends_in_the_inbox_and_a_login(tmp_path):
     # --processes ran what the image's build runs (collectstatic): WhiteNoise finds it
     assert "No directory at" not in up.output
     assert leftovers() == []
+    assert list(tmpdir_of_its_own.glob("blueprint-up-*")) == []  # the run's, its cluster's

@@ -8,8 +8,12 @@ checkout, once from the image the Dockerfile builds."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
+import socket
+import struct
+import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -256,5 +260,71 @@ def test_a_rehearsal_from_the_image_killed_outright_leaves_no_process_container_
             containers_and_images_of_rehearsals(),
             [p for p in family if _running(p)],
         ) == (True, [], []), up.output[-3000:]
+    finally:
+        up.kill()
+
+
+def an_address_of_this_machine_others_reach() -> str:
+    """An IPv4 address of one of this machine's interfaces other than loopback."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        for _, name in socket.if_nameindex():
+            try:
+                asked = struct.pack("256s", name[:15].encode())
+                answer = fcntl.ioctl(probe.fileno(), SIOCGIFADDR, asked)
+            except OSError:
+                continue  # no IPv4 address on it
+            address = socket.inet_ntoa(answer[20:24])
+            if not address.startswith("127."):
+                return address
+    pytest.skip("this machine has no address beyond loopback")
+
+
+SIOCGIFADDR = 0x8915  # Linux: an interface's IPv4 address
+EVERY_ADDRESS = "0.0.0.0"  # noqa: S104 (a server that listens too widely, on purpose)
+
+
+def reachable(address: str, port: int) -> bool:
+    try:
+        socket.create_connection((address, port), timeout=3).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.xdist_group("image")
+def test_instances_listen_on_loopback_only_and_one_that_listens_wider_is_named(tmp_path):
+    """Render's proxy is the only way to an instance there; here the edge is. The rehearsal
+    tells a web service to bind loopback (WEB_BIND_HOST) and names one that binds wider."""
+    server = "sh -c 'echo port $PORT; exec python3 -m http.server --bind {bind} $PORT'"
+    (tmp_path / "render.yaml").write_text(textwrap.dedent(f"""
+        services:
+          - type: web
+            name: closed
+            runtime: python
+            buildCommand: "true"
+            startCommand: {server.format(bind="$WEB_BIND_HOST")}
+          - type: web
+            name: open
+            runtime: python
+            buildCommand: "true"
+            startCommand: {server.format(bind=EVERY_ADDRESS)}
+    """))  # fmt: skip
+    outside = an_address_of_this_machine_others_reach()
+    up = BlueprintUp(
+        str(tmp_path / "render.yaml"), "--generic", "--processes", "--port", "0",
+        "--postgres-url", services.database_url("postgres"), log=tmp_path / "up.log",
+    )  # fmt: skip
+    try:
+        up.wait_for(r"==> everything is live", timeout=60)
+        closed = int(up.wait_for(r"^closed \w+ +\| port (\d+)$").group(1))
+        opened = int(up.wait_for(r"^open \w+ +\| port (\d+)$").group(1))
+        assert (
+            reachable("127.0.0.1", closed),
+            reachable(outside, closed),
+            reachable(outside, opened),
+            f"open listens on 0.0.0.0 port {opened}: other machines reach it" in up.output,
+            "closed listens on" in up.output,
+        ) == (True, False, True, True, False), up.output[-3000:]
+        assert up.interrupt() == 0
     finally:
         up.kill()

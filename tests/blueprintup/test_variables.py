@@ -146,6 +146,8 @@ def test_render_sets_its_own_variables(resolver):
     )  # fmt: skip
     assert (api["RENDER_GIT_COMMIT"], api["RENDER_GIT_BRANCH"]) == ("abc123", "main")
     assert "PORT" not in jobs and "RENDER_EXTERNAL_URL" not in jobs
+    # the rehearsal's own: a listening instance binds loopback only (the edge is the way in)
+    assert (api["WEB_BIND_HOST"], "WEB_BIND_HOST" in jobs) == ("127.0.0.1", False)
     # from the plan: pro (2 CPU, renamed 2c-4g) and, where none is named, starter's half
     assert (api["RENDER_CPU_COUNT"], jobs["RENDER_CPU_COUNT"]) == ("2", "0.5")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from stack import proctree
+from stack import ports, proctree
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_ENV = {"PATH": os.environ["PATH"]}
@@ -95,3 +95,18 @@ def test_the_web_bounds_its_allocator_so_freed_hash_memory_returns(start_web, wo
         for pid in proctree.tree(web.process.pid)
     ]
     assert environments and all(b"MALLOC_MMAP_THRESHOLD_=131072" in env for env in environments)
+
+
+EVERY_ADDRESS = "0.0.0.0"  # noqa: S104 (what Render's proxy needs)
+
+
+@pytest.mark.parametrize(
+    ("bind", "listening"), [(None, {EVERY_ADDRESS}), ("127.0.0.1", {"127.0.0.1"})]
+)
+def test_the_web_listens_where_render_s_proxy_reaches_it_or_on_loopback_if_told(
+    start_web, worker_env, bind, listening
+):
+    """0.0.0.0 by default, as Render needs; WEB_BIND_HOST=127.0.0.1 (the rehearsal)."""
+    env = {k: v for k, v in worker_env.items() if k != "WEB_BIND_HOST"}
+    web = start_web(env if bind is None else {**env, "WEB_BIND_HOST": bind})
+    assert ports.listening_addresses(web.port) == listening
