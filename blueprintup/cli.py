@@ -251,7 +251,11 @@ def rehearse(
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     code = EXIT_STOPPED
     try:
-        stand_ins = standins.start(resolver.env_file, console, run_dir, forced=args.standins)
+        stand_ins = standins.start(
+            resolver.env_file, console, run_dir, forced=args.standins,
+            instances=lambda name: getattr(topology.service(name), "instances", 1),
+            scale=rehearsal.request_scale,
+        )  # fmt: skip
         rehearsal.start()
         if rehearsal.failed:
             console.status(

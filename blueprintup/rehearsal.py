@@ -129,6 +129,9 @@ class Rehearsal:
         self.edges: dict[str, Edge] = {}
         self.ports: dict[str, list[int]] = {}
         self._pending_restarts: list[tuple[float, Instance]] = []
+        self._retiring: list[tuple[float, Instance]] = []  # scaled away: SIGTERM sent
+        self._scale_requests: dict[str, int] = {}
+        self._scale_lock = threading.Lock()
         # Every process started for the run, registered the moment it exists: whatever
         # is still running when the run stops is ended, whoever started it.
         self._launched: list[Launched] = []
@@ -377,6 +380,7 @@ class Rehearsal:
     def watch(self) -> None:
         """Until stop is requested: replace instances that exit, run cron jobs when due."""
         while not self.stop_requested.wait(TICK):
+            self._tend_scaling()
             self._tend_instances()
             self._tend_crons()
 
@@ -402,6 +406,57 @@ class Rehearsal:
             old = entry[1]
             siblings = self.instances[old.service.name]
             siblings[siblings.index(old)] = self._spawn(old.service, old.port, old.crashes)
+
+    # --- scaling: Render's API (its stand-in) changes a service's instance count -------
+    def request_scale(self, name: str, count: int) -> None:
+        """Run ``count`` instances of ``name`` from the next turn of the watch (called from
+        the thread of Render's API stand-in, as the autoscaler's scale call arrives)."""
+        with self._scale_lock:
+            self._scale_requests[name] = count
+
+    def _tend_scaling(self) -> None:
+        now = self.clock()
+        with self._scale_lock:
+            requests, self._scale_requests = self._scale_requests, {}
+        for name, count in requests.items():
+            service, instances = self.topology.service(name), self.instances.get(name)
+            if service is None or instances is None:
+                self.console.status(f"scale {name} to {count}: no such service runs here")
+                continue
+            before = len(instances)
+            for _ in range(count - before):
+                instances.append(self._spawn(service, ports.free() if service.listens else None))
+            for instance in self._leaving(instances, before - count):
+                instances.remove(instance)
+                self._pending_restarts = [e for e in self._pending_restarts if e[1] is not instance]
+                if not instance.replaced:
+                    instance.launched.terminate()
+                    self._retiring.append((now + service.shutdown_delay, instance))
+            self._route(service)
+            if count != before:
+                self.console.status(
+                    f"{name}: {before} -> {count} instance(s), as Render scales it "
+                    f"({'started' if count > before else 'SIGTERM to'} {abs(count - before)})"
+                )
+        for deadline, instance in list(self._retiring):
+            if instance.launched.poll() is not None:
+                instance.launched.end()
+                self.launcher.release(instance.service, instance.id)
+                self._retiring.remove((deadline, instance))
+            elif now > deadline:
+                instance.launched.kill()
+                self.console.status(
+                    f"{instance.label} still ran {instance.service.shutdown_delay}s after "
+                    "SIGTERM (maxShutdownDelaySeconds): SIGKILL"
+                )
+
+    @staticmethod
+    def _leaving(instances: list[Instance], how_many: int) -> list[Instance]:
+        """Which go when a service scales down: any waiting to restart, then the newest."""
+        if how_many <= 0:
+            return []
+        newest_first = list(reversed(instances))  # started later, listed later
+        return sorted(newest_first, key=lambda i: (not i.replaced, -i.started))[:how_many]
 
     def _check_health(self, instance: Instance, now: float) -> None:
         """Render's health checks on a live instance (``HealthPolicy``): out of the edge's

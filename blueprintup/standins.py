@@ -13,7 +13,7 @@ the autoscaler makes is printed.
 from __future__ import annotations
 
 import socket
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,10 +28,17 @@ DEFAULT_WORKER_NAME = "remosphere-worker"  # AUTOSCALE_SERVICE_NAME's default
 
 
 def start(
-    env: MutableMapping[str, str], console: Console, run_dir: Path, *, forced: bool
+    env: MutableMapping[str, str],
+    console: Console,
+    run_dir: Path,
+    *,
+    forced: bool,
+    instances: Callable[[str], int] = lambda _name: 1,
+    scale: Callable[[str, int], None] | None = None,
 ) -> list[LocalServer]:
     """Start the stand-ins ``env`` points at (all of them when ``forced``), and point
-    ``env`` at them; the servers, to stop at the end."""
+    ``env`` at them; the servers, to stop at the end. Render's starts from the scaled
+    service's ``instances`` and passes each scale call to ``scale``."""
     started: list[LocalServer] = []
     port = _local_port(env.get("SENDGRID_API_HOST"))
     if forced or port is not None:
@@ -56,11 +63,13 @@ def start(
 
         def scaled(count: int) -> None:
             console.status(f"render api (stand-in): scale {name} to {count} instance(s)")
+            if scale is not None:
+                scale(name, count)
 
         render = _serve(
             "RENDER_API_URL", port,
             lambda p: FakeRender(env.get("RENDER_API_KEY", ""), name=name, on_scale=scaled,
-                                 port=p),
+                                 instances=instances(name), port=p),
         )  # fmt: skip
         env["RENDER_API_URL"] = render.url
         started.append(render)

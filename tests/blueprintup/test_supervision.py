@@ -308,3 +308,62 @@ def test_a_cron_run_is_stopped_at_renders_twelve_hours(rehearsal, clock):
     assert (before, run.process.signals, "nightly" in rehearsal.cron_runs) == (
         [], ["SIGTERM"], False,
     )  # fmt: skip
+
+
+# --- scaling, as Render's API does it on the autoscaler's scale call ---------------------
+
+
+def running(rehearsal: Rehearsal) -> list:
+    return [i for i in rehearsal.instances["jobs"] if i.launched.poll() is None]
+
+
+def test_a_scale_call_starts_instances_and_a_smaller_one_stops_the_newest(rehearsal, clock):
+    start_worker(rehearsal)
+    [first] = rehearsal.instances["jobs"]
+    rehearsal.request_scale("jobs", 3)  # from the stand-in's thread
+    rehearsal._tend_scaling()
+    up = len(running(rehearsal))
+    clock.now += 10
+    rehearsal.request_scale("jobs", 1)
+    rehearsal._tend_scaling()
+    left = running(rehearsal)
+    stopped = [launched.process.signals for launched in rehearsal.launcher.of("jobs")[1:]]
+    assert (up, left, stopped) == (3, [first], [["SIGTERM"], ["SIGTERM"]])
+    assert "jobs: 3 -> 1 instance(s), as Render scales it (SIGTERM to 2)" in rehearsal.console.said
+
+
+def test_an_instance_scaled_away_that_outlasts_its_shutdown_delay_is_killed(rehearsal, clock):
+    start_worker(rehearsal)
+    rehearsal.launcher.next_process = {}
+    rehearsal.request_scale("jobs", 2)
+    rehearsal._tend_scaling()
+    newest = rehearsal.instances["jobs"][1]
+    newest.launched.process.ignores_sigterm = True
+    rehearsal.request_scale("jobs", 1)
+    rehearsal._tend_scaling()
+    clock.now += 29
+    rehearsal._tend_scaling()
+    before = list(newest.launched.process.signals)
+    clock.now += 2  # past the default maxShutdownDelaySeconds, 30
+    rehearsal._tend_scaling()
+    assert (before, newest.launched.process.signals) == (["SIGTERM"], ["SIGTERM", "SIGKILL"])
+
+
+def test_scaling_down_drops_an_instance_waiting_to_restart_first(rehearsal, clock):
+    start_worker(rehearsal)
+    rehearsal.request_scale("jobs", 2)
+    rehearsal._tend_scaling()
+    clock.now += 1
+    rehearsal.instances["jobs"][0].launched.process.code = 1  # exits soon: restart waits
+    rehearsal._tend_instances()
+    rehearsal.request_scale("jobs", 1)
+    rehearsal._tend_scaling()
+    clock.now += 60
+    rehearsal._tend_instances()  # the restart that was due is not made
+    assert (len(rehearsal.instances["jobs"]), workers_started(rehearsal)) == (1, 2)
+
+
+def test_a_scale_call_for_a_service_not_running_here_is_said_not_raised(rehearsal):
+    rehearsal.request_scale("nowhere", 2)
+    rehearsal._tend_scaling()
+    assert "scale nowhere to 2: no such service runs here" in rehearsal.console.said
