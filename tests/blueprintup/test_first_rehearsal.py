@@ -15,8 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 import psycopg
 import pytest
 
+from stack import image
 from stack.http import call
-from tests.support.blueprint_up import BlueprintUp, leftovers
+from tests.support.blueprint_up import BlueprintUp, containers_and_images_of_rehearsals, leftovers
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("image")]
 
@@ -51,18 +52,31 @@ def refused(port: int, user: str, password: str) -> bool:
     return False
 
 
-def test_following_the_docs_ends_in_the_inbox_and_a_login(tmp_path, tmpdir_of_its_own):
+@pytest.mark.parametrize(
+    "mode",
+    [
+        pytest.param(["--processes"], id="processes"),
+        # the image the docs' --image runs: built once for every image test (conftest)
+        pytest.param(["--storage-driver", "vfs", "--image", image.IMAGE], id="image",
+                     marks=pytest.mark.image),
+    ],
+)  # fmt: skip
+def test_following_the_docs_ends_in_the_inbox_and_a_login(
+    tmp_path, tmpdir_of_its_own, mode, request
+):
+    if "--image" in mode:
+        request.getfixturevalue("built_image")
     env_file = tmp_path / "rehearsal.env"
     env_file.write_text(the_docs_env_file())
     up = BlueprintUp(
-        "render.yaml", "--env-file", str(env_file), "--processes",
+        "render.yaml", "--env-file", str(env_file), *mode,
         "--cron-now", "remosphere-autoscaler",
         log=tmp_path / "blueprint-up.log", tmpdir=tmpdir_of_its_own,
     )  # fmt: skip
     try:
         cluster = up.wait_for(r"==> PostgreSQL: a cluster of the rehearsal's own on [\d.]+:(\d+)")
         url = up.wait_for(r"==> remosphere-web is live at (http://\S+)").group(1)
-        up.wait_for(r"==> everything is live", timeout=120)
+        up.wait_for(r"==> everything is live", timeout=180)
         registered = call("POST", f"{url}/api/auth/register",
                           {"email": ADDRESS, "password": PASSWORD})  # fmt: skip
         line = up.wait_for(
@@ -93,5 +107,10 @@ def test_following_the_docs_ends_in_the_inbox_and_a_login(tmp_path, tmpdir_of_it
     assert "SG.your-key" not in up.output and "rnd_your-key" not in up.output
     # --processes ran what the image's build runs (collectstatic): WhiteNoise finds it
     assert "No directory at" not in up.output
+    assert " listens on " not in up.output  # every instance on loopback only
+    if "--image" in mode:
+        assert f"remosphere-web: running the image {image.IMAGE} (--image)" in up.output
+        assert containers_and_images_of_rehearsals() == []
+        assert image.image_exists(image.IMAGE)  # --image: not the rehearsal's to remove
     assert leftovers() == []
     assert list(tmpdir_of_its_own.glob("blueprint-up-*")) == []  # the run's, its cluster's

@@ -3,8 +3,9 @@
 worker, both cron jobs), with SendGrid and Render's API pointed at local fakes through the
 env file. A registration through the web's URL is emailed by the worker, SendGrid's
 signed events reach the web through the edge, both cron jobs run on demand, and Ctrl-C
-leaves no process, database, user or directory behind. Once as processes of the
-checkout, once from the image the Dockerfile builds."""
+leaves no process, database, user or directory behind; as processes of the checkout (from
+the image, with the docs' own env file: test_first_rehearsal.py). Then a small Dockerfile
+built and run, and the network a rehearsal gives its instances."""
 
 from __future__ import annotations
 
@@ -22,13 +23,17 @@ import psycopg
 import pytest
 
 from stack import image
-from stack.containers import Buildah
 from stack.http import call
 from standins.render_api import FakeRender
 from standins.sendgrid import FakeSendGrid, Reporting
 from standins.sendgrid_events import EventSigner
 from tests.support import services
-from tests.support.blueprint_up import BlueprintUp, _running, leftovers
+from tests.support.blueprint_up import (
+    BlueprintUp,
+    _running,
+    containers_and_images_of_rehearsals,
+    leftovers,
+)
 
 pytestmark = [pytest.mark.integration]
 
@@ -89,7 +94,7 @@ def outcome_in_the_rehearsals_database(address: str) -> tuple[str, str] | None:
     return (row[0], row[1]) if row else None
 
 
-def the_deployed_shape_works(up: BlueprintUp, fakes, signer: EventSigner, timeout: float) -> None:
+def the_deployed_shape_works(up: BlueprintUp, fakes, signer: EventSigner, timeout: float):
     sendgrid, render = fakes
     url = up.wait_for(r"==> remosphere-web is live at (http://\S+)", timeout=timeout).group(1)
     up.wait_for(r"==> everything is live", timeout=120)
@@ -120,12 +125,6 @@ def the_deployed_shape_works(up: BlueprintUp, fakes, signer: EventSigner, timeou
         assert secret not in up.output
 
 
-def containers_and_images_of_rehearsals() -> list[str]:
-    buildah = Buildah(storage_driver="vfs")  # as image.STORAGE
-    names = buildah.container_names() + buildah.image_names()
-    return [name for name in names if "blueprint-up-" in name]
-
-
 @pytest.mark.xdist_group("image")  # every rehearsal on one worker: see test_bad_input
 def test_the_blueprint_rehearsed_as_processes(tmp_path, fakes, env_file):
     path, signer = env_file
@@ -133,22 +132,6 @@ def test_the_blueprint_rehearsed_as_processes(tmp_path, fakes, env_file):
     try:
         the_deployed_shape_works(up, fakes, signer, timeout=120)
         assert "pre-deploy | " in up.output  # migrations ran as the preDeployCommand
-    finally:
-        up.kill()
-
-
-@pytest.mark.image
-@pytest.mark.xdist_group("image")
-def test_the_blueprint_rehearsed_from_its_image(tmp_path, fakes, env_file, built_image):
-    """From the image the Dockerfile builds (built once for every image test; building
-    it in a rehearsal is the next test's, on a small Dockerfile)."""
-    path, signer = env_file
-    up = rehearse(tmp_path, path, "--storage-driver", "vfs", "--image", image.IMAGE)
-    try:
-        the_deployed_shape_works(up, fakes, signer, timeout=180)
-        assert f"remosphere-web: running the image {image.IMAGE} (--image)" in up.output
-        assert containers_and_images_of_rehearsals() == []
-        assert image.image_exists(image.IMAGE)  # --image: not the rehearsal's to remove
     finally:
         up.kill()
 

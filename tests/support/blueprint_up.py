@@ -17,6 +17,7 @@ import psycopg
 
 from blueprintup.stores import MARK
 from stack import proctree
+from stack.containers import Buildah
 from tests.support import services
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,3 +140,9 @@ def _running(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+def containers_and_images_of_rehearsals() -> list[str]:
+    buildah = Buildah(storage_driver="vfs")  # as image.STORAGE
+    names = buildah.container_names() + buildah.image_names()
+    return [name for name in names if "blueprint-up-" in name]
