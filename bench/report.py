@@ -609,6 +609,75 @@ register and the worker drains 300 emails.
 | worker under half of 512 MB, idle | {r["worker_idle"]:.0f} MB | {_met(r["worker_idle"] < half)} |"""
 
 
+def webhook(results: dict[str, Any]) -> str | None:
+    r = results.get("webhook")
+    if not r:
+        return None
+    base = r.get("baseline") or {}
+    limited = "" if r.get("cpu_limited") else f" (not limited: {r['cpu_limit_note']})"
+
+    def row(name: str, label: str) -> str:
+        new, old = r[name], base.get(name)
+        then = f"{old['seconds']:.2f} s, {old['events_per_s']:.0f}/s" if old else "n/a"
+        return (
+            f"| {label} | {new['events']} ({new['kilobytes']:.0f} KB) | "
+            f"{new['seconds']:.2f} s, {new['events_per_s']:.0f}/s | {then} |"
+        )
+
+    largest = r["sendgrid_largest"]
+    return f"""## Delivery events
+
+Section `webhook` (`bench/webhook.py`): SendGrid's signed batches of bounce events (each
+applies, suppresses its address and is recorded) posted to one web instance at 0.5 CPU and
+512 MB{limited}, beside the code at `{r.get("baseline_commit") or "n/a"}` (one event at a
+time, each in a savepoint) in the same run. SendGrid posts a batch when it reaches 768 KB
+or every 30 s (its Event Webhook docs) and retries a post that fails or is not answered in
+time, for up to 24 hours; guides to its webhook give 10 s as the time it waits.
+
+| Batch | Events | Set-based statements | One at a time |
+|---|---|---|---|
+{row("sendgrid_largest", "SendGrid's largest")}
+{row("webhook_largest", "The webhook's largest (4 MB)")}
+
+| Target | Measured | |
+|---|---|---|
+| SendGrid's largest batch answered well within 10 s | {largest["seconds"]:.2f} s | {_met(largest["seconds"] < 5)} |"""
+
+
+def web_memory(results: dict[str, Any]) -> str | None:
+    r = results.get("web_memory")
+    if not r:
+        return None
+    base = r.get("baseline") or {}
+    limited = "" if r.get("cpu_limited") else f" (not limited: {r['cpu_limit_note']})"
+    rows = []
+    for threads in (4, 16):
+        new, old = r[f"threads_{threads}"], base.get(f"threads_{threads}")
+        then = (f"{old['idle_mb']:.0f} / {old['peak_mb']:.0f} / {old['after_mb']:.0f} MB"
+                if old else "n/a")  # fmt: skip
+        rows.append(
+            f"| {threads} | {new['idle_mb']:.0f} / {new['peak_mb']:.0f} / "
+            f"{new['after_mb']:.0f} MB | {then} |"
+        )
+    default = r["threads_4"]
+    return f"""## Web memory through bursts of logins
+
+Section `web-memory` (`bench/web_memory.py`): one web instance ({r["processes"]} Gunicorn
+processes) at 0.5 CPU{limited}, {r["bursts"]} bursts of logins (each an Argon2id verification
+holding 19 MiB), as many at once as it has threads; PSS of the process tree idle before,
+at its peak, and a few seconds after, beside the code at `{r.get("baseline_commit") or "n/a"}`
+(glibc's default allocator) in the same run. docs/SECURITY.md gives the arithmetic.
+
+| Threads per process | Bounded allocator: idle / peak / after | Before: idle / peak / after |
+|---|---|---|
+{chr(10).join(rows)}
+
+| Target | Measured | |
+|---|---|---|
+| back within 20 MB of idle after the bursts, default threads | {default["after_mb"] - default["idle_mb"]:+.0f} MB | {_met(default["after_mb"] - default["idle_mb"] < 20)} |
+| under Render's 512 MB at 16 threads, at the peak | {r["threads_16"]["peak_mb"]:.0f} MB | {_met(r["threads_16"]["peak_mb"] < 512)} |"""
+
+
 def cold_start(results: dict[str, Any]) -> str | None:
     r = results.get("cold_start_s")
     if not r:
@@ -686,6 +755,8 @@ Every figure above, as numbers (seconds, MB), by section:
 | `autoscale.{instance_seconds_fixed, instance_seconds_autoscaled, instance_seconds_autoscaled_to_minimum, instance_seconds_ideal}` | instance-seconds until drained; until back at the minimum; the ideal scaler's |
 | `autoscale.{max_instances, target_latency_s, period_s, cooldown_s, back_at_minimum_s, emails, threads_per_instance, instances_reached, instances_over_time, decisions, lost, duplicated}` | the policy, the compressed time scale, and what the autoscaler did |
 | `memory_mb.{web_idle, web_load, worker_idle, worker_load}`, `memory_mb.rss.*` | PSS of each service's process tree; RSS beside it |
+| `webhook.{sendgrid_largest, webhook_largest}.{events, kilobytes, seconds, events_per_s, status, applied}` | a signed batch of bounces to one limited web; `webhook.baseline.*` the same at `webhook.baseline_commit` |
+| `web_memory.threads_{4,16}.{idle_mb, peak_mb, after_mb, failed}` | PSS of one web through bursts of logins; `web_memory.baseline.*` the same at `web_memory.baseline_commit` |
 | `cold_start_s.{web, worker}` | entrypoint start to first `/healthz` 200; to first task consumed |
 | `baseline_supervisor.{memory_mb, memory_idle_mb, emails_per_s, web_p99_ms_worker_busy}` | the single-container layout |
 | `split.{memory_mb, emails_per_s, web_p99_ms_worker_busy}` | this project's two services |"""
@@ -700,6 +771,8 @@ SECTIONS: list[Callable[[dict[str, Any]], str | None]] = [
     scaling,
     autoscale,
     memory,
+    web_memory,
+    webhook,
     cold_start,
     layouts,
     validator,

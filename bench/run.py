@@ -29,6 +29,8 @@ from bench import (
     scaling,
     validator,
     web,
+    web_memory,
+    webhook,
     worker,
 )
 
@@ -43,6 +45,8 @@ SECTIONS: dict[str, tuple[Callable[..., Any], str | None]] = {
     "scaling": (scaling.run, "scaling"),
     "autoscale": (autoscale.run, "autoscale"),
     "memory": (memory.run, "memory_mb"),
+    "webhook": (webhook.run, "webhook"),
+    "web-memory": (web_memory.run, "web_memory"),
     "cold-start": (cold_start.run, "cold_start_s"),
     "layouts": (layouts.run, None),
 }

@@ -1,4 +1,5 @@
-"""The outbox (``Email``) and the addresses no email is sent to (``Suppression``).
+"""The outbox (``Email``), what SendGrid reported of each email and when
+(``DeliveryReport``), and the addresses no email is sent to (``Suppression``).
 
 Both tables were created by the ``authentication`` app, which held email until the email
 app had a room of its own; they keep their names (``db_table``), so the move changed no
@@ -97,6 +98,28 @@ class Email(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} email {self.pk} ({self.status})"
+
+
+class DeliveryReport(models.Model):
+    """SendGrid reported this outcome of this email, which happened then: once per email
+    and outcome, however often the event comes. The email's row keeps only the furthest
+    outcome (an email delivered, then reported as spam, reads ``spam_report``); these keep
+    each, so the figures of a window count what happened in it (``emails.selectors``)."""
+
+    email = models.ForeignKey(Email, on_delete=models.CASCADE, related_name="+")
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    happened = models.DateTimeField()  # SendGrid's time of the event
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(
+                fields=("email", "outcome"), name="one_report_per_email_and_outcome"
+            ),
+        )
+        indexes = (models.Index(fields=("happened",), name="reports_by_time"),)
+
+    def __str__(self) -> str:
+        return f"email {self.email_id} {self.outcome} at {self.happened:%Y-%m-%d %H:%M:%S}"
 
 
 class Suppression(models.Model):

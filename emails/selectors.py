@@ -13,7 +13,7 @@ from django.db.models import Count, F, Min, Sum, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from emails.models import Email, Suppression
+from emails.models import DeliveryReport, Email, Suppression
 
 # The vocabulary of what these selectors answer, for their readers.
 Kind, Status, Outcome = Email.Kind, Email.Status, Email.Outcome
@@ -33,7 +33,7 @@ class OutboxSummary:
     oldest_open_age: float | None  # seconds the oldest pending or sending email has waited
     failed_recently: int  # emails that failed in the last hour
     reasons: list[tuple[str, int]]  # their reasons, most frequent first
-    outcomes_recently: dict[str, int]  # outcome -> emails SendGrid reported in the last hour
+    outcomes_recently: dict[str, int]  # outcome -> emails it happened to in the last hour
     sent_recently: int  # emails SendGrid accepted in the last hour
     suppressed_addresses: int  # addresses no email is sent to
 
@@ -69,9 +69,10 @@ def outbox_summary() -> OutboxSummary:
         .annotate(n=Count("id"))
         .order_by("-n", "last_error")
     )
+    # What happened in the window, each email once per outcome: an email delivered, then
+    # reported as spam, counts among both (its row keeps only the spam report).
     outcomes = (
-        Email.objects.filter(outcome_at__gte=now - RECENT)
-        .exclude(outcome=Email.Outcome.NONE)
+        DeliveryReport.objects.filter(happened__gte=now - RECENT)
         .order_by()
         .values_list("outcome")
         .annotate(n=Count("id"))

@@ -13,9 +13,10 @@ with who lifted it and when, and a later bounce suppresses the address again.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 
 from emails.models import Suppression
@@ -26,27 +27,74 @@ logger = logging.getLogger(__name__)
 Reason = Suppression.Reason
 
 
+@dataclass(frozen=True)
+class Suppressing:
+    """An address to suppress, because of an event that happened ``at``."""
+
+    address: str
+    reason: str
+    detail: str
+    email_id: int | None
+    at: datetime
+
+
 def suppression_add(
     *, address: str, reason: str, detail: str = "", email_id: int | None, at: datetime
 ) -> bool:
     """Suppress ``address`` because of an event that happened ``at``; ``False`` when it is
-    suppressed already, or was lifted after that event (SendGrid retries its batches for a
-    day: an old bounce arriving late must not undo an operator's decision)."""
-    address = normalize_email(address)
+    suppressed already, or was lifted after that event."""
+    return suppressions_add([Suppressing(address, reason, detail, email_id, at)]) == 1
+
+
+def suppressions_add(items: list[Suppressing]) -> int:
+    """Suppress each address, in one ``INSERT`` (the first item of an address counts); how
+    many became suppressed. An address suppressed already is left as it is, and so is one
+    lifted after its event: SendGrid retries its batches for a day, and an old bounce
+    arriving late must not undo an operator's decision."""
+    first: dict[str, Suppressing] = {}
+    for item in items:
+        first.setdefault(normalize_email(item.address), item)
+    if not first:
+        return 0
+    lifted: dict[str, datetime] = {}
+    for address, at in Suppression.objects.filter(
+        address__in=first, lifted_at__isnull=False
+    ).values_list("address", "lifted_at"):
+        lifted[address] = max(at, lifted.get(address, at))
     # SendGrid's timestamps are whole seconds: an event of second T happened before T + 1.
-    if Suppression.objects.filter(
-        address=address, lifted_at__gte=at + timedelta(seconds=1)
-    ).exists():
-        return False
-    try:
-        with transaction.atomic():
-            Suppression.objects.create(
-                address=address, reason=reason, detail=detail[:1000], email_id=email_id
-            )
-    except IntegrityError:  # one active suppression per address: it is suppressed already
-        return False
-    logger.info("an address is suppressed (%s, email %s)", reason, email_id)
-    return True
+    wanted = {
+        address: item
+        for address, item in first.items()
+        if address not in lifted or lifted[address] < item.at + timedelta(seconds=1)
+    }
+    if not wanted:
+        return 0
+    table = connection.ops.quote_name(Suppression._meta.db_table)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        # ON CONFLICT without a target: the partial unique index (one active suppression
+        # per address) turns a second one into nothing.
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (address, reason, detail, email_id, created_at, lifted_by)
+            SELECT v.address, v.reason, v.detail, v.email_id, %s, ''
+            FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[])
+                 AS v(address, reason, detail, email_id)
+            ON CONFLICT DO NOTHING
+            RETURNING email_id, reason
+            """,  # noqa: S608  # nosec B608: the table's name is the model's own
+            [
+                now,
+                list(wanted),
+                [item.reason for item in wanted.values()],
+                [item.detail[:1000] for item in wanted.values()],
+                [item.email_id for item in wanted.values()],
+            ],
+        )
+        made = cursor.fetchall()
+    for email_id, reason in made:
+        logger.info("an address is suppressed (%s, email %s)", reason, email_id)
+    return len(made)
 
 
 def suppression_of(address: str) -> Suppression | None:

@@ -24,6 +24,7 @@ from emails import delivery_events
 from emails.sendgrid import events as event_names
 from emails.sendgrid import signature as webhook_signature
 from remosphere import parsers
+from servicespec import sendgrid as servicespec_sendgrid
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +37,7 @@ WEBHOOK_EVENTS = Counter(
     ["result"],
 )
 
-# SendGrid posts a batch when it reaches about 768 KB or every 30 s; four times that is
-# still a batch, anything more is not SendGrid.
-MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_BODY_BYTES = servicespec_sendgrid.EVENT_BODY_MAX_BYTES
 RETRY_AFTER_SECONDS = 60
 
 

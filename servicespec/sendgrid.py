@@ -6,8 +6,12 @@ webhook's checks and translation, and the SendGrid stand-in alike.
   SendGrid copies it into every Event Webhook event about the message.
 - SendGrid signs each Event Webhook batch and sends the signature and its timestamp in
   these two headers.
+- SendGrid posts a batch when it reaches 768 KB or every 30 s (its Event Webhook docs);
+  the webhook takes up to four times that, and anything more is not SendGrid.
 """
 
 EMAIL_ID_ARG = "remosphere_email_id"
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+EVENT_BATCH_BYTES = 768 * 1024
+EVENT_BODY_MAX_BYTES = 4 * 1024 * 1024

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from authentication.models import User
 from emails import delivery_events, outbox, suppressions
-from emails.models import Email, Suppression
+from emails.models import DeliveryReport, Email, Suppression
+from emails.outcomes import DeliveryEvent
 from emails.sendgrid import events as sendgrid_events
 from standins.sendgrid_events import event
 
@@ -336,3 +337,54 @@ def test_hostile_text_is_stored_clean_and_never_costs_the_batch(sent, fake_sendg
         stored.encode("utf-8").decode("utf-8") == stored,
         outcome_of(other)[0],
     ) == ({"applied": 2}, False, True, True, Outcome.DELIVERED)
+
+
+# --- a batch, applied together ------------------------------------------------------------
+
+
+def sent_to(address: str) -> Email:
+    email = Email.objects.create(kind=Email.Kind.PASSWORD_RESET, address=address)
+    outbox.email_deliver(email_id=email.pk)
+    email.refresh_from_db()
+    return email
+
+
+def test_a_batch_moves_each_row_to_its_furthest_news_and_counts_every_event(sent, fake_sendgrid):
+    other = sent_to("grace@example.com")
+    tally = apply(
+        about(sent, "deferred"), about(sent, "delivered"), about(sent, "deferred"),
+        about(other, "delivered"), about(other, "bounce"),
+    )  # fmt: skip
+    reports = sorted(DeliveryReport.objects.values_list("email_id", "outcome"))
+    assert (tally, outcome_of(sent)[0], outcome_of(other)[0], reports) == (
+        {"applied": 4, "unchanged": 1},
+        Outcome.DELIVERED,
+        Outcome.BOUNCED,
+        sorted([(sent.pk, "deferred"), (sent.pk, "delivered"),
+                (other.pk, "delivered"), (other.pk, "bounced")]),
+    )  # fmt: skip
+
+
+def test_an_event_the_database_refuses_is_skipped_and_the_rest_applied(sent, fake_sendgrid):
+    """Text the translation did not clean (a NUL, which PostgreSQL refuses): the batch is
+    applied again one event at a time, and only that one is lost."""
+    other = sent_to("grace@example.com")
+    now = timezone.now()
+    tally = delivery_events.events_apply([
+        DeliveryEvent(sent.pk, sent.address, Outcome.BOUNCED, now, "bad\x00text", None, True),
+        DeliveryEvent(other.pk, other.address, Outcome.DELIVERED, now, "250 OK", None, False),
+    ])  # fmt: skip
+    assert (
+        {k: v for k, v in tally.items() if v},
+        outcome_of(sent)[0],
+        outcome_of(other)[0],
+        suppressions.suppression_of(sent.address),
+    ) == ({"unstorable": 1, "applied": 1}, Outcome.NONE, Outcome.DELIVERED, None)
+
+
+def test_one_batch_suppresses_each_address_once(sent, fake_sendgrid):
+    tally = apply(about(sent, "bounce"), about(sent, "spamreport"), about(sent, "bounce"))
+    active = Suppression.objects.filter(address=sent.address, lifted_at__isnull=True)
+    assert (tally, list(active.values_list("reason", flat=True))) == (
+        {"applied": 1, "unchanged": 2}, ["bounced"],
+    )  # fmt: skip

@@ -302,3 +302,34 @@ def test_a_batch_sendgrid_retries_hours_later_is_applied_once(
         (again.status, again.json["unchanged"]),
         email.outcome,
     ) == ((200, 1), (200, 1), Outcome.DELIVERED)
+
+
+def test_the_hour_s_figures_count_what_happened_not_the_rows_latest_outcome(
+    web, fake_sendgrid, start_worker, sendgrid_key
+):
+    """Delivered, then reported as spam (two signed batches): the row keeps the spam
+    report, and the hour counts both the delivery and the report."""
+    start_worker()
+    register(web, "ada@example.com")
+    fake_sendgrid.wait_for(1)
+    assert eventually(lambda: row("ada@example.com").message_id)
+    email = row("ada@example.com")
+    said = {"email": email.address, "email_id": email.pk, "message_id": email.message_id}
+    url = f"{web.url}/webhooks/sendgrid"
+    answers = [
+        sendgrid_key.post(url, [event("delivered", **said)]).status,
+        sendgrid_key.post(url, [event("spamreport", **said)]).status,
+        sendgrid_key.post(url, [event("delivered", **said)]).status,  # a retry: once
+    ]
+    scrape = call(
+        "GET", f"{web.url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    ).json
+    lines = [line for line in scrape.splitlines() if not line.startswith("#")]
+    email.refresh_from_db()
+    assert (
+        answers,
+        email.outcome,
+        "remosphere_emails_delivered_last_hour 1.0" in lines,
+        "remosphere_emails_spam_report_last_hour 1.0" in lines,
+        "remosphere_emails_bounce_rate_last_hour 0.0" in lines,
+    ) == ([200, 200, 200], Outcome.SPAM_REPORT, True, True, True), scrape

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from emails.delivery_events import events_apply
 from emails.models import Email
+from emails.outcomes import DeliveryEvent
 from remosphere import cron_runs
 from stack.ports import free as free_port
 from stack.processes import with_venv_on_path
@@ -215,12 +217,17 @@ def test_in_production_it_checks_the_variables_of_the_service_it_runs_in(doctor)
 
 
 def reported(outcome: str, count: int) -> None:
+    """``count`` emails sent now, and SendGrid's news of each applied as the webhook does."""
     now = timezone.now()
-    Email.objects.bulk_create(
+    emails = Email.objects.bulk_create(
         Email(kind=Email.Kind.VERIFICATION, address=f"{outcome}{n}@example.com",
-              status=Email.Status.SENT, sent_at=now, outcome=outcome, outcome_at=now)
+              status=Email.Status.SENT, sent_at=now)
         for n in range(count)
     )  # fmt: skip
+    events_apply(
+        DeliveryEvent(email.pk, email.address, Email.Outcome(outcome), now, "", None, False)
+        for email in emails
+    )
 
 
 def test_a_wave_of_blocks_fails_delivery_with_advice_about_the_sender_not_the_addresses(
