@@ -295,12 +295,12 @@ class Heartbeat(bootsteps.StartStopStep):
         if self.unanswered_since is not None and mono - self.unanswered_since > self.bound:
             # Cut off for longer than the bound, loop turning or not: a fresh process
             # connects anew when the network is back; this one may hold dead connections.
+            stall.record(stall.CUT_OFF, self.node)
             stall.hung(self.node, mono - self.unanswered_since, self.bound, broker=False)
         if mono - self.turned_at > 2 * self.every:  # the main loop does not turn
             self.loop_paused = True
             if mono - self.turned_at > self.bound:
-                if answered:
-                    stall.record(self.store.client, stall.MAIN_LOOP)
+                stall.record(stall.MAIN_LOOP if answered else stall.CUT_OFF, self.node)
                 stall.hung(self.node, mono - self.turned_at, self.bound, broker=answered)
             return
         if self.loop_paused:  # it turns again (after reconnecting): the clock restarts
@@ -314,7 +314,7 @@ class Heartbeat(bootsteps.StartStopStep):
             queue = settings.CELERY_TASK_DEFAULT_QUEUE
             line = stall.explain(reason, node=self.node, idle=idle, queue=queue, bound=self.bound)
             logger.error(line)
-            stall.record(self.store.client, reason)
+            stall.record(reason, self.node)
             stall.stop()
 
     def _look_at_the_queue(self, state: WorkerState, now: float) -> None:

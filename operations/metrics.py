@@ -104,7 +104,6 @@ class SystemCollector(Collector):
             now = time.time()
             yield from _queue_families(queues.read(client, now=now))
             yield from _worker_families(liveness.worker_states(client), now)
-            yield from _restart_families(stall.restarts(client))
             yield from _run_families({job: cron_runs.last(job, client) for job in cron_runs.JOBS})
             yield from _decision_families(autoscaler.load_memory(client).last_decision)
         finally:
@@ -112,6 +111,7 @@ class SystemCollector(Collector):
 
     def _postgresql(self) -> Iterator[Metric]:
         yield from _outbox_families(selectors.outbox_summary())
+        yield from _restart_families(stall.restarts())
 
 
 def _queue_families(states: list[queues.QueueState]) -> Iterator[Metric]:
@@ -170,7 +170,8 @@ def _restart_families(restarts: dict[str, int]) -> Iterator[Metric]:
         "remosphere_worker_self_restarts",
         "Worker nodes that restarted themselves, by reason: stalled (took nothing while there "
         "was something to take), not_resumed (took nothing after Redis came back), main_loop "
-        "(its main loop stopped) (operations/stall.py).",
+        "(its main loop stopped), cut_off (Redis answered nothing for WORKER_STALL_SECONDS: a "
+        "partition) (operations/stall.py).",
         labels=["reason"],
     )
     for reason, count in sorted(restarts.items()):
@@ -217,12 +218,13 @@ def _outbox_families(summary: selectors.OutboxSummary) -> Iterator[Metric]:
         (Outcome.BOUNCED, "bounced"),
         (Outcome.BLOCKED, "blocked (the receiving server refused it for now)"),
         (Outcome.DROPPED, "dropped by SendGrid"),
-        (Outcome.DEFERRED, "deferred by the recipient's server, not yet delivered"),
+        (Outcome.DEFERRED, "deferred by the recipient's server (delivered later or not)"),
         (Outcome.SPAM_REPORT, "reported as spam"),
     ):
         yield GaugeMetricFamily(
             f"remosphere_emails_{outcome}_last_hour",
-            f"Emails SendGrid reported {said} in the last hour (its Event Webhook).",
+            f"Emails SendGrid reported {said} in the last hour (its Event Webhook), each "
+            "counted for what happened in the hour whatever was reported of it since.",
             value=summary.outcomes_recently.get(outcome, 0),
         )
     if summary.bounce_rate is not None:

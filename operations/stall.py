@@ -25,8 +25,8 @@ Stalled means all of these, for longer than ``WORKER_STALL_SECONDS``:
   main loop, reconnecting, runs no heartbeat meanwhile), and the clock starts again when
   Redis is back and the loop runs ("not resumed" if it then takes nothing).
 
-Each self-restart is counted in Redis by reason (``remosphere_worker_self_restarts_total``
-on ``/metrics``).
+Each self-restart is counted in PostgreSQL by reason (``remosphere_worker_self_restarts_total``
+on ``/metrics``): a node cut off from Redis counts too.
 """
 
 from __future__ import annotations
@@ -35,16 +35,14 @@ import logging
 import os
 from dataclasses import dataclass
 
-import redis
-
 logger = logging.getLogger(__name__)
 
 EXIT_STALLED = os.EX_SOFTWARE  # 70: not a clean exit, so Render's log shows it for what it is
 STALLED = "stalled"  # took nothing while there was something to take
 NOT_RESUMED = "not_resumed"  # took nothing since Redis came back
 MAIN_LOOP = "main_loop"  # its main loop stopped turning while Redis answered
-REASONS = (STALLED, NOT_RESUMED, MAIN_LOOP)
-RESTARTS_KEY = "remosphere:worker-self-restarts"  # a hash: reason -> restarts
+CUT_OFF = "cut_off"  # Redis answered nothing for the bound: a partition, a long outage
+REASONS = (STALLED, NOT_RESUMED, MAIN_LOOP, CUT_OFF)
 
 
 @dataclass
@@ -88,19 +86,29 @@ def explain(reason: str, *, node: str, idle: float, queue: str, bound: float) ->
     )
 
 
-def record(client: redis.Redis, reason: str) -> None:
-    """Count one self-restart; Redis down (it was reachable a moment ago) loses only that."""
+def record(reason: str, node: str) -> None:
+    """Count one self-restart. PostgreSQL down too loses only that count, said in the log;
+    the connection is closed at once (this runs in the heartbeat's thread, about to end)."""
+    from django.db import DatabaseError, connection
+
+    from operations.models import SelfRestart
+
     try:
-        client.hincrby(RESTARTS_KEY, reason, 1)
-    except (redis.RedisError, OSError) as error:
+        SelfRestart.objects.create(node=node[:255], reason=reason)
+    except DatabaseError as error:
         logger.warning("self-restart not counted: %s", type(error).__name__)
+    finally:
+        connection.close()
 
 
-def restarts(client: redis.Redis) -> dict[str, int]:
+def restarts() -> dict[str, int]:
     """Self-restarts so far, by reason (every reason, counted or not)."""
-    counted = client.hgetall(RESTARTS_KEY)
-    found = {key.decode(): int(value) for key, value in counted.items()}
-    return {reason: found.get(reason, 0) for reason in REASONS} | found
+    from django.db.models import Count
+
+    from operations.models import SelfRestart
+
+    counted = SelfRestart.objects.order_by().values_list("reason").annotate(n=Count("id"))
+    return {reason: 0 for reason in REASONS} | dict(counted)
 
 
 def stop(exit_code: int = EXIT_STALLED) -> None:

@@ -45,6 +45,10 @@ from typing import Any
 
 import redis as redis_py
 from kombu.transport import redis, virtual
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from servicespec import timeouts
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +62,19 @@ SOCKET_OPTIONS: dict[str, Any] = {
         for name, value in (("TCP_KEEPIDLE", 15), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 3))
         if hasattr(socket, name)  # Linux has all three; others keep the system's
     },
+}
+# The cache's client (Django's RedisCache: the never-send-twice note, rate limits), bounded
+# like the broker's and a little shorter, for requests: a connection idle for
+# health_check_interval is pinged before use, so one silenced by a half-open episode is
+# found before a write goes to it; and a command that fails on a connection (reset, timed
+# out) is tried again on a fresh one before the caller sees the error.
+# Bounded in servicespec/timeouts.py (CACHE_COMMAND_SECONDS, in the email task's budget).
+CACHE_OPTIONS: dict[str, Any] = {
+    **SOCKET_OPTIONS,
+    "socket_connect_timeout": timeouts.CACHE_SOCKET_SECONDS,
+    "socket_timeout": timeouts.CACHE_SOCKET_SECONDS,
+    "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=timeouts.CACHE_ATTEMPTS - 1),
+    "retry_on_error": [redis_py.ConnectionError, redis_py.TimeoutError],
 }
 NOT_ACKNOWLEDGED = (
     "task %s (%s) not acknowledged: the broker is unreachable (%s); Redis hands it out "

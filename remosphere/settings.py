@@ -156,8 +156,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "remosphere",
-            # A Redis that does not answer must not hold a request for long.
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            # A Redis that does not answer holds a request about 5 s at most; a silenced
+            # pooled connection is pinged before use, a failed command tried on a fresh one.
+            "OPTIONS": broker.CACHE_OPTIONS,
         }
     }
 else:

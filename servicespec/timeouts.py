@@ -7,6 +7,8 @@ on, each with a timeout of its own:
 
     the claim (PostgreSQL: a pooled connection within DATABASE_TIMEOUT_SECONDS)
   + the send (SendGrid: SENDGRID_TIMEOUT in total, connect and read together)
+  + the note that SendGrid accepted it (Redis: CACHE_ATTEMPTS x CACHE_SOCKET_SECONDS, the
+    second on a fresh connection, and the pause between)
   + the release (PostgreSQL again)
   = the task budget
 
@@ -44,6 +46,9 @@ from dataclasses import dataclass
 RENDER_DEFAULT_SHUTDOWN_DELAY = 30  # Render's maxShutdownDelaySeconds when none is set
 RENDER_MAX_SHUTDOWN_DELAY = 300
 DATABASE_TIMEOUT_SECONDS = 5  # to get a pooled connection, or to open one
+CACHE_SOCKET_SECONDS = 2  # the cache's client: to connect, and for each reply
+CACHE_ATTEMPTS = 2  # a command that fails on a connection is tried once more, on a fresh one
+CACHE_COMMAND_SECONDS = CACHE_ATTEMPTS * CACHE_SOCKET_SECONDS + 1  # and the pause between
 LEASE_MARGIN_SECONDS = 15  # a claim outlives the task budget by this much
 SHUTDOWN_MARGIN_SECONDS = 15  # after the last task: close the pool, the broker, the heartbeat
 EMAIL_RETRY_MAX_SECONDS = 600  # the longest wait between two email retries
@@ -56,8 +61,11 @@ PROBES_TO_GO_STALE = 3  # probes without taking one before a node is "not consum
 
 
 def task_budget(sendgrid_timeout: int) -> int:
-    """The longest an email task can take: claim, send, release."""
-    return DATABASE_TIMEOUT_SECONDS + sendgrid_timeout + DATABASE_TIMEOUT_SECONDS
+    """The longest an email task can take: claim, send, note, release."""
+    return (
+        DATABASE_TIMEOUT_SECONDS + sendgrid_timeout + CACHE_COMMAND_SECONDS
+        + DATABASE_TIMEOUT_SECONDS
+    )  # fmt: skip
 
 
 def lease(sendgrid_timeout: int) -> int:
@@ -66,9 +74,12 @@ def lease(sendgrid_timeout: int) -> int:
 
 
 def send_deadline(sendgrid_timeout: int) -> int:
-    """Seconds after claiming by which the send must start, so that the send and the
-    release (each at their longest) end inside the lease."""
-    return lease(sendgrid_timeout) - sendgrid_timeout - DATABASE_TIMEOUT_SECONDS
+    """Seconds after claiming by which the send must start, so that the send, the note and
+    the release (each at their longest) end inside the lease."""
+    return (
+        lease(sendgrid_timeout) - sendgrid_timeout - CACHE_COMMAND_SECONDS
+        - DATABASE_TIMEOUT_SECONDS
+    )  # fmt: skip
 
 
 def celery_time_limits(sendgrid_timeout: int) -> tuple[int, int]:
@@ -89,7 +100,11 @@ def worker_chain(
 ) -> list[Link]:
     budget = task_budget(sendgrid_timeout)
     return [
-        Link(f"the email task budget (SENDGRID_TIMEOUT {sendgrid_timeout}s + database)", budget),
+        Link(
+            f"the email task budget (SENDGRID_TIMEOUT {sendgrid_timeout}s + database + the "
+            "cache's note)",
+            budget,
+        ),
         Link("the worker shutdown budget", budget + SHUTDOWN_MARGIN_SECONDS),
         Link("worker maxShutdownDelaySeconds", max_shutdown_delay),
         Link("CELERY_VISIBILITY_TIMEOUT", visibility_timeout),

@@ -238,11 +238,12 @@ def shared_variable_sources(document: Document, repo: FsPath) -> Iterator[Findin
     "timeout-chain",
     E,
     "The timeouts do not form one chain: the email task budget (SENDGRID_TIMEOUT plus "
-    "the database's) < worker shutdown budget < worker maxShutdownDelaySeconds < "
-    "visibility timeout, and the longest retry wait < visibility timeout; the liveness "
-    "window and the worker shutdown budget < WORKER_STALL_SECONDS (a worker that restarts "
-    "itself); Gunicorn's graceful timeout < web maxShutdownDelaySeconds "
-    "(servicespec/timeouts.py).",
+    "the database's and the cache's note, each bounded) < worker shutdown budget < worker "
+    "maxShutdownDelaySeconds < visibility timeout, and the longest retry wait < visibility "
+    "timeout; the liveness window, the worker shutdown budget and Celery's longest wait "
+    "between reconnections < WORKER_STALL_SECONDS, the bound within which the worker's "
+    "watchdog ends a node cut off from Redis in any way (a partition included); Gunicorn's "
+    "graceful timeout < web maxShutdownDelaySeconds (servicespec/timeouts.py).",
     "Raise the later value or lower the earlier one (see docs/RELIABILITY.md).",
     generic=False,
 )

@@ -4,14 +4,19 @@ per email, whatever runs twice; nothing sent to an address with nobody to send i
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from authentication.models import User
 from emails import outbox
 from emails.models import Email
+from remosphere import broker
 from standins.sendgrid import Answer
+from tests.support import services
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.django_db
 
@@ -318,3 +323,26 @@ def test_a_row_whose_send_was_accepted_but_not_recorded_is_recorded_not_sent(
         accepted_at,
         [],
     )
+
+
+def test_the_never_send_twice_note_is_written_through_a_half_open_episode(settings):
+    """The cache's pooled connection to Redis goes quiet (no FIN, no RST); the note that
+    SendGrid accepted an email is still written, on a fresh connection, and read back."""
+    parts = urlsplit(services.REDIS_URL)
+    proxy = TcpProxy(parts.hostname, parts.port)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{proxy.port}{parts.path}",
+            "OPTIONS": broker.CACHE_OPTIONS,
+        }
+    }
+    try:
+        cache.set("warm", "the pool holds a connection now")
+        proxy.silence()  # that connection goes quiet; new ones pass
+        email = Email.objects.create(kind=Email.Kind.VERIFICATION, address="ada@example.com")
+        sent_at = timezone.now()
+        noted = outbox._note_accepted(email, sent_at, seconds=60)
+        assert (noted, cache.get(outbox._accepted_key(email.pk))) == (True, sent_at.isoformat())
+    finally:
+        proxy.close()

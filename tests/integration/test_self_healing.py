@@ -51,9 +51,9 @@ def node_of(instance: str, url: str = services.REDIS_URL, timeout: float = 20) -
 
 
 @pytest.fixture
-def counted(redis_client):
-    """Self-restarts counted in the tests' Redis, by reason."""
-    return lambda: stall.restarts(redis_client)
+def counted():
+    """Self-restarts counted in the tests' database, by reason."""
+    return stall.restarts
 
 
 def test_a_worker_whose_consumer_stops_restarts_itself_and_a_fresh_one_sends_the_email(
@@ -220,27 +220,30 @@ def test_a_warm_shutdown_without_redis_says_what_becomes_of_each_message_without
         0, len(addresses), False, False, len(addresses)), log  # fmt: skip
 
 
-def test_metrics_count_self_restarts_by_reason(redis_client, client, settings):
+def test_metrics_count_self_restarts_by_reason(client, settings):
     settings.METRICS_TOKEN = "token"
-    stall.record(redis_client, stall.STALLED)
-    stall.record(redis_client, stall.STALLED)
-    stall.record(redis_client, stall.NOT_RESUMED)
+    stall.record(stall.STALLED, "a@node")
+    stall.record(stall.STALLED, "b@node")
+    stall.record(stall.NOT_RESUMED, "a@node")
     body = client.get("/metrics", HTTP_AUTHORIZATION="Bearer token").content.decode()
     lines = {line for line in body.splitlines() if line.startswith("remosphere_worker_self")}
     assert lines >= {
         'remosphere_worker_self_restarts_total{reason="stalled"} 2.0',
         'remosphere_worker_self_restarts_total{reason="not_resumed"} 1.0',
         'remosphere_worker_self_restarts_total{reason="main_loop"} 0.0',
+        'remosphere_worker_self_restarts_total{reason="cut_off"} 0.0',
     }, json.dumps(sorted(lines))
 
 
+@pytest.mark.parametrize("hanging", [False, True], ids=["connects-unanswered", "connects-hang"])
 def test_a_network_partition_ends_the_worker_within_the_bound_and_a_fresh_one_loses_nothing(
-    live_server, start_worker, fake_sendgrid, private_redis
+    live_server, start_worker, fake_sendgrid, private_redis, counted, hanging
 ):
-    """Redis answers nothing, on open connections or new ones (a partition): the loop's
-    watchdog ends the worker within WORKER_STALL_SECONDS, exit 70, whatever the loop is
-    blocked in; once the network is back, the worker Render starts sends what waited,
-    once."""
+    """Redis answers nothing for twice WORKER_STALL_SECONDS, on open connections or new
+    ones (connects accepted and never answered, or connects that hang): the loop's
+    watchdog ends the worker within the bound, exit 70, whatever the loop is blocked in,
+    and counts it in PostgreSQL (Redis cannot take it); once the network is back, the
+    worker Render starts sends what waited, once."""
     from authentication.models import User
     from emails.models import Email
 
@@ -250,7 +253,7 @@ def test_a_network_partition_ends_the_worker_within_the_bound_and_a_fresh_one_lo
     env = {**FAST, "WORKER_STALL_SECONDS": str(bound)}
     worker = start_worker(REDIS_URL=through_proxy, RENDER_INSTANCE_ID="cut-off", **env)
     node_of("cut-off", private_redis.url)
-    proxy.partition()
+    proxy.partition(hanging=hanging)
     partitioned_at = time.monotonic()
     code = worker.process.wait(timeout=4 * bound + 30)
     noticed_after = time.monotonic() - partitioned_at
@@ -258,15 +261,20 @@ def test_a_network_partition_ends_the_worker_within_the_bound_and_a_fresh_one_lo
     email = Email.objects.create(kind=Email.Kind.VERIFICATION, address="waited@example.com")
     with publishing(private_redis.url) as publish:
         publish(email.pk)
+    time.sleep(max(0.0, 2 * bound - (time.monotonic() - partitioned_at)))
     proxy.heal()
+    healed_at = time.monotonic()
     start_worker(REDIS_URL=through_proxy, RENDER_INSTANCE_ID="fresh", **env)
     [request] = fake_sendgrid.wait_for(1, timeout=60)
+    sent_after_heal = time.monotonic() - healed_at
     time.sleep(2)  # nothing else comes
     assert (
         code,
         noticed_after <= bound + 2 * 1 + 5,  # the bound, a heartbeat or two, exiting
         "Redis does not answer" in worker.log,
+        counted()[stall.CUT_OFF],
         request.to,
         len(fake_sendgrid.requests),
-    ) == (70, True, True, "waited@example.com", 1), worker.log[-3000:]
+    ) == (70, True, True, 1, "waited@example.com", 1), worker.log[-3000:]
+    print(f"noticed after {noticed_after:.1f}s; sent {sent_after_heal:.1f}s after the heal")
     proxy.close()

@@ -4,13 +4,15 @@ machine's PostgreSQL (and the test process's own connection) carries on. ``silen
 the connections already open go quiet without closing them (no FIN, no RST: a half-open
 connection, as a NAT or a proxy that dropped the flow leaves it), while new ones pass.
 ``partition`` is a network partition: the open connections go quiet, and new ones are
-accepted and never answered, until ``heal``."""
+accepted and never answered (or, ``hanging=True``, their connects hang: no handshake
+completes, as when the packets are dropped), until ``heal``."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 import threading
+import time
 
 
 class TcpProxy:
@@ -18,6 +20,7 @@ class TcpProxy:
         self.target = (target_host, target_port)
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
+        self._hanging: list[socket.socket] = []
         self._connections: set[socket.socket] = set()
         self._silenced: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -45,19 +48,40 @@ class TcpProxy:
         with self._lock:
             self._silenced |= self._connections
 
-    def partition(self) -> None:
+    def partition(self, *, hanging: bool = False) -> None:
         """Nothing passes either way, and nothing closes: open connections go quiet, new
-        ones are accepted and then never answered."""
+        ones are accepted and then never answered; ``hanging``: new connects hang."""
         self._partitioned.set()
         self.silence()
+        if hanging:
+            # A listener nobody accepts from, its queue full: the kernel drops every
+            # further handshake, and the client's connect waits for its own timeout.
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+            self._listener.close()
+            time.sleep(0.1)  # the thread leaves accept() and the port is free
+            stuck = socket.socket()
+            stuck.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            stuck.bind(("127.0.0.1", self.port))
+            stuck.listen(0)
+            filler = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            self._hanging = [stuck, filler]
 
     def heal(self) -> None:
         """New connections pass again (those of the partition stay dead, as their peers'
         timeouts will find)."""
+        if self._hanging:
+            for conn in self._hanging:
+                conn.close()
+            self._hanging = []
+            self._listener = socket.create_server(("127.0.0.1", self.port))
+            threading.Thread(target=self._accept, daemon=True).start()
         self._partitioned.clear()
 
     def close(self) -> None:
         self.cut()
+        for conn in self._hanging:
+            conn.close()
         self._listener.close()
 
     def _accept(self) -> None:
