@@ -15,6 +15,7 @@ from pathlib import Path
 from blueprintcheck import agreement, checks, validate  # noqa: F401 - registers the checks
 from blueprintcheck.report import Report, text
 from blueprintcheck.rules import RULES, Rule
+from blueprintcheck.sources import SOURCES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "VALIDATOR.md"
@@ -71,6 +72,8 @@ def codes_section() -> str:
             "",
             f"**Fix:** {rule.fix}",
         ]
+        if rule.code in SOURCES:
+            lines += ["", f"**Why an error:** {SOURCES[rule.code]}."]
         shown = example(rule.code)
         if shown:
             body, output = shown

@@ -185,19 +185,13 @@ class _Rewriter:
         if not present:
             return
         if "previews" in mapping:
-            for key in present:
-                self.skip(mapping, key, "a previews block is already there: move it by hand")
+            self._merge_into_previews(mapping, present, moved, plan_kind)
             return
         entries = []
         for key in present:
-            value = mapping[key]
-            if moved[key] == "generation":
-                if not isinstance(value, bool):
-                    self.skip(mapping, key, "its value is not true or false")
-                    return
-                value = "automatic" if value else "off"
-            elif moved[key] == "plan":
-                value = self.renamed(plan_kind, value) or value
+            value = self._modern(mapping, key, moved[key], plan_kind)
+            if value is None:
+                return
             entries.append((moved[key], value))
         first, rest = present[0], present[1:]
         line, column = mapping.lc.key(first)
@@ -217,6 +211,58 @@ class _Rewriter:
         after = "previews: " + ", ".join(f"{name}: {_scalar(value)}" for name, value in entries)
         for key in present:
             self.changes.append(Change(mapping.lc.key(key)[0] + 1, _said(mapping, key), after))
+
+    def _modern(self, mapping: Any, key: str, name: str, plan_kind: str | None) -> Any:
+        """An old key's value as ``previews.<name>`` takes it; ``None`` (said) if it cannot."""
+        value = mapping[key]
+        if name == "generation":
+            if not isinstance(value, bool):
+                self.skip(mapping, key, "its value is not true or false")
+                return None
+            return "automatic" if value else "off"
+        if name == "plan":
+            return self.renamed(plan_kind, value) or value
+        return value
+
+    def _merge_into_previews(
+        self, mapping: Any, present: list[str], moved: dict[str, str], plan_kind: str | None
+    ) -> None:
+        """The old keys go into the ``previews`` block already there, as its first entries."""
+        previews = mapping["previews"]
+        opening = mapping.lc.key("previews")[0]
+        if (
+            not _is_map(previews)
+            or not previews
+            or "previews" in _merged_keys(mapping)
+            or (previews.lc.key(next(iter(previews)))[0] == opening)
+        ):
+            for key in present:
+                self.skip(mapping, key, "the previews block is not written as a block: move it "
+                          "into it by hand")  # fmt: skip
+            return
+        indent = " " * previews.lc.key(next(iter(previews)))[1]
+        inserted = ""
+        for key in present:
+            name = moved[key]
+            if name in previews:
+                self.skip(mapping, key, f"previews.{name} is set already: remove {key}")
+                continue
+            if not self._whole_entry(mapping, key) or self._first_in_item(mapping, key):
+                self.skip(mapping, key, "not on a line of its own")
+                continue
+            value = self._modern(mapping, key, name, plan_kind)
+            if value is None:
+                continue
+            inserted += f"{indent}{name}: {_scalar(value)}\n"
+            self.edits.append(_Edit(mapping.lc.key(key)[0], 0, None, ""))
+            self.changes.append(
+                Change(mapping.lc.key(key)[0] + 1, _said(mapping, key),
+                       f"previews: {name}: {_scalar(value)} (into the block at line {opening + 1})")
+            )  # fmt: skip
+        if inserted:
+            own = self.lines[opening]
+            self.edits.append(_Edit(opening, 0, None, own + ("" if own.endswith("\n") else "\n")
+                                    + inserted))  # fmt: skip
 
     # --- edits ------------------------------------------------------------------------
 

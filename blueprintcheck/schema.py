@@ -131,10 +131,10 @@ def _runtime(values: list[Any]) -> dict:
     return {"anyOf": [_is("runtime", *values), _is("env", *values)]}
 
 
-def _needs_runtime(*unless: str) -> dict:
-    """``runtime`` is required unless ``env`` (its old name) or one of ``unless`` is set."""
-    return _when({"not": {"anyOf": [{"required": [k]} for k in ("env", *unless)]}},
-                 {"required": ["runtime"]})  # fmt: skip
+def _needs_runtime(unless: str) -> dict:
+    """``runtime`` is required unless ``unless`` is set. ``env``, its old name, is no
+    excuse: Render's schema requires ``runtime`` whatever else is there (D002: rename)."""
+    return _when({"not": {"required": [unless]}}, {"required": ["runtime"]})
 
 
 def _env_var() -> dict:
@@ -184,9 +184,7 @@ def _service_kinds(env_vars: dict) -> list[tuple[dict, dict]]:
             maxShutdownDelaySeconds=INTEGER if "maxShutdownDelaySeconds" in fields else None,
             env={"enum": runtimes} if old_spellings and "runtime" in fields else None,
         )
-        if "runtime" in official.required(name) and old_spellings:
-            shape.update(_needs_runtime())
-        elif "buildSource" in fields:
+        if "buildSource" in fields:
             shape.update(_needs_runtime("buildSource"))
         elif "runtime" in official.required(name):
             shape["required"].append("runtime")

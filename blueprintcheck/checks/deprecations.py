@@ -43,12 +43,14 @@ def type_redis(document: Document) -> Iterator[Finding]:
 def env_for_runtime(document: Document) -> Iterator[Finding]:
     for _, resource in model.all_resources(document.data):
         if resource.kind == "service" and "env" in resource.data:
-            both = " (and runtime is also set: remove env)" if "runtime" in resource.data else ""
-            yield Finding(
-                (*resource.path, "env"),
-                f"`env:` is deprecated; use `runtime: {resource.data['env']}`{both}",
-                True,
-            )
+            if "runtime" in resource.data:
+                said = "`env:` is deprecated, and runtime is also set: remove env"
+            else:  # the schema's S004 says runtime is missing: this says what to write
+                said = (
+                    "`env:` is deprecated and no longer stands in for `runtime`, which "
+                    f"Render requires: write `runtime: {resource.data['env']}`"
+                )
+            yield Finding((*resource.path, "env"), said, True)
 
 
 @rule(
@@ -138,4 +140,18 @@ def legacy_plan_name(document: Document) -> Iterator[Finding]:
                     f'"{plan}" is a legacy PostgreSQL instance type; choose a current plan '
                     "(basic-*, pro-*, accelerated-*, or 0.1c-256mb and up)"
                 )
+                message += _mixed_families(resource, path[-1])
             yield Finding(path, message)
+
+
+def _mixed_families(database: model.Resource, key: str) -> str:
+    """Render's guidance (Blueprint mistakes, 6): a database's `plan` and `previewPlan` in
+    one family, legacy or current, or its preview databases may fail to deploy."""
+    other = {"plan": "previewPlan", "previewPlan": "plan"}.get(key)
+    value = database.data.get(other) if other else None
+    if not isinstance(value, str) or value in plans.LEGACY_POSTGRES:
+        return ""
+    return (
+        f"; with {other} {value!r}, a current plan, the two are of different families and "
+        "preview databases may fail to deploy"
+    )

@@ -75,3 +75,9 @@ def test_the_set_covers_valid_and_invalid_files_of_every_new_feature():
         True,
         True,
     )
+
+
+def test_a_database_whose_plans_are_of_two_families_is_told_its_previews_may_fail():
+    path = CURRENT / "valid-postgres-preview-plan-of-another-family.yaml"
+    [problem] = validate(path.read_bytes(), file=path.name, repo=ROOT, generic=True)
+    assert "different families and preview databases may fail" in problem.message

@@ -102,6 +102,21 @@ def test_four_space_indentation_is_kept_in_a_new_block():
     ]
 
 
+def test_an_old_preview_key_beside_a_previews_block_goes_into_it():
+    text = (
+        "previewsEnabled: true\npreviews:\n  expireAfterDays: 3\n"
+        "services:\n  - type: web\n    name: api\n    runtime: node\n"
+        "    previewPlan: starter  # small\n    previews:\n      generation: automatic\n"
+    )
+    result = fix_text(text)
+    assert result.text == (
+        "previews:\n  generation: automatic\n  expireAfterDays: 3\n"
+        "services:\n  - type: web\n    name: api\n    runtime: node\n"
+        "    previews:\n      plan: 0.5c-512mb\n      generation: automatic\n"
+    ), result.text
+    assert validate(result.text.encode(), file="render.yaml", generic=True) == []
+
+
 @pytest.mark.parametrize(
     ("text", "why"),
     [
@@ -109,8 +124,10 @@ def test_four_space_indentation_is_kept_in_a_new_block():
          "runtime is also set"),
         ("services:\n  - type: web\n    name: a\n    runtime: node\n    autoDeploy: yes-please\n",
          "not true or false"),
-        ("previewsEnabled: true\npreviews:\n  expireAfterDays: 3\nservices: []\n",
-         "previews block is already there"),
+        ("previewsEnabled: true\npreviews:\n  generation: manual\nservices: []\n",
+         "previews.generation is set already"),
+        ("previewsEnabled: true\npreviews: {expireAfterDays: 3}\nservices: []\n",
+         "not written as a block"),
     ],
 )  # fmt: skip
 def test_what_has_no_single_correct_rewrite_is_left_and_said(text, why):
