@@ -8,10 +8,10 @@ from __future__ import annotations
 import yaml
 
 
-def blueprint(services: int) -> str:
+def blueprint(services: int, *, plan: str | None = None) -> str:
     """``services`` services: one Key Value, the rest web services that each reference it,
     the database, a group and the previous service (references for the validator to
-    resolve)."""
+    resolve); ``plan``: every web service's (else the default)."""
     web = []
     for index in range(services - 1):
         env = [
@@ -30,7 +30,7 @@ def blueprint(services: int) -> str:
             "type": "web", "name": f"web-{index}", "runtime": "python",
             "region": "frankfurt", "buildCommand": "pip install -r requirements.txt",
             "startCommand": "gunicorn app:app", "healthCheckPath": "/healthz", "envVars": env,
-        })  # fmt: skip
+        } | ({"plan": plan} if plan else {}))  # fmt: skip
     keyvalue = {"type": "keyvalue", "name": "kv", "region": "frankfurt",
                 "maxmemoryPolicy": "noeviction", "ipAllowList": []}  # fmt: skip
     document = {

@@ -115,6 +115,11 @@ def validator(results: dict[str, Any]) -> str | None:
             f"{per_100 * 1000:.2f} ms and {per_1000 * 1000:.2f} ms | "
             f"{_met(per_1000 < 2 * per_100)} |",
         ]
+    if "plan_1000_s" in r:
+        targets.append(
+            f"| the sync plan (`--against`) of two 1,000-service files under 2 s | "
+            f"{r['plan_1000_s']:.3f} s | {_met(r['plan_1000_s'] < 2)} |"
+        )
     slower = [name for name, ours, _, theirs in rows if theirs and ours > theirs]
     if any(theirs for *_, theirs in rows):
         targets.append(
@@ -741,6 +746,7 @@ Every figure above, as numbers (seconds, MB), by section:
 | `validator.services_{10,100,1000}_s` | the validator (`--generic`) on generated blueprints |
 | `validator.check_jsonschema_s`, `validator.check_jsonschema_{10,100,1000}_s` | check-jsonschema with Render's official schema on the same files |
 | `validator.baseline_own_blueprint_s`, `validator.baseline_services_{10,100,1000}_s` | the validator before the 2026-10 spec (`validator.baseline`, a commit), run alternately with it |
+| `validator.plan_1000_s` | `--against`: a 1,000-service blueprint planned against another whose every web service had another plan (the whole command) |
 | `validator.runs` | runs per figure (the median is kept) |
 | `pipeline.{registrations_per_s, registrations_ceiling_per_s, hash_ms, emails_per_s}` | the email pipeline's rates, and the hashing ceiling with the hash's cost |
 | `pipeline.latency_ms.{p50,p95,p99}`, `pipeline.overhead_ms.{p50,p95,p99}` | commit to SendGrid's answer, and the same without SendGrid's latency |

@@ -1,5 +1,7 @@
 """The validator's speed: its own render.yaml, generated blueprints of 10, 100 and 1,000
-services, and check-jsonschema with Render's official schema on the same files.
+services, and check-jsonschema with Render's official schema on the same files; and the
+sync plan (``--against``) of a 1,000-service blueprint against another of 1,000 (every
+web service's plan changed).
 
 Every figure is a whole command (interpreter start-up included), as CI runs it. Side by
 side, in the same run and alternating with it, the validator as it was before it learnt
@@ -64,6 +66,14 @@ def run(*, smoke: bool) -> dict[str, Any]:
                 results[f"check_jsonschema_{size}_s"] = wall_seconds(
                     [*check_jsonschema, "--schemafile", str(schema), str(path)], runs=runs
                 )
+        largest = max(sizes)
+        before_path = Path(scratch) / f"render-{largest}-before.yaml"
+        before_path.write_text(blueprint(largest, plan="1c-2g"))
+        results[f"plan_{largest}_s"] = wall_seconds(
+            [*validator, "--generic", "--against", str(before_path),
+             str(Path(scratch) / f"render-{largest}.yaml")],
+            runs=runs,
+        )  # fmt: skip
     if schema.exists():
         results["check_jsonschema_s"] = wall_seconds(
             [*check_jsonschema, "--schemafile", str(schema), "render.yaml"], runs=runs

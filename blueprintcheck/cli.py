@@ -20,8 +20,11 @@ import sys
 from pathlib import Path
 
 from blueprintcheck import check, official
+from blueprintcheck.loader import Document, LoadError, load
 from blueprintcheck.problems import Problem, Severity, sort_key
 from blueprintcheck.report import FORMATS, Report
+from blueprintcheck.syncplan.plan import SyncPlan, sync_plan
+from blueprintcheck.syncplan.source import SourceError, read_before
 from blueprintcheck.variables import (
     EnvFileError,
     Variables,
@@ -85,6 +88,12 @@ def parser() -> argparse.ArgumentParser:
         help="output format (default: github under GitHub Actions, else text); render-json: "
         "the shape of Render's validate API",
     )
+    p.add_argument(
+        "--against",
+        metavar="REF",
+        help="also print the sync plan: what merging this blueprint makes Render do, against "
+        "the same file at a git ref (origin/main, a commit) or another file",
+    )
     p.add_argument("--strict", action="store_true", help="warnings fail too")
     p.add_argument(
         "--generic",
@@ -102,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         return _usage(f"--repo {args.repo}: no such folder")
     if args.format == "render-json" and len(args.paths) > 1:
         return _usage("--format render-json answers for one blueprint, as Render's API does")
+    if args.against and len(args.paths) > 1:
+        return _usage("--against plans the sync of one blueprint at a time")
     try:
         return _check(args)
     except official.InstallationError as error:
@@ -111,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 def _check(args: argparse.Namespace) -> int:
     problems: list[Problem] = []
     summaries = []
+    plan = None
     for path in map(Path, args.paths):
         try:
             text = path.read_bytes()
@@ -125,6 +137,12 @@ def _check(args: argparse.Namespace) -> int:
         summary = result.resource_summary()
         if summary is not None:
             summaries.append(summary)
+        if args.against and result.document is not None:
+            try:
+                plan = _sync_plan(args.against, path, result.document)
+            except SourceError as error:
+                return _usage(str(error))
+            problems = sorted(problems + plan.problems, key=sort_key)
     notes = []
     if args.env:
         try:
@@ -144,9 +162,26 @@ def _check(args: argparse.Namespace) -> int:
         )
         notes.append(f"checked the {args.env} process's variables in {source} against {mode}")
     failing = [p for p in problems if args.strict or p.severity == Severity.ERROR]
-    report = Report(problems, failing, notes, summaries)
+    report = Report(problems, failing, notes, summaries, plan)
     print(FORMATS[args.format](report))
     return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+def _sync_plan(against: str, path: Path, after: Document) -> SyncPlan:
+    """The plan of merging ``after`` over the blueprint at ``against``."""
+    before = read_before(against, path)
+    old = None
+    if before.text is not None:
+        try:
+            old = load(before.text, before.label)
+        except LoadError as error:
+            first = error.problems[0]
+            where = f":{first.line}" if first.line else ""
+            raise SourceError(
+                f"--against {against}: the blueprint there ({before.label}{where}) cannot be "
+                f"read: {first.message}"
+            ) from None
+    return sync_plan(old, after, before.label)
 
 
 def _fix(path: Path, raw: bytes, display: str) -> bytes:

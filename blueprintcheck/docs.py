@@ -13,13 +13,16 @@ import sys
 from pathlib import Path
 
 from blueprintcheck import agreement, checks, validate  # noqa: F401 - registers the checks
+from blueprintcheck.loader import load
 from blueprintcheck.report import Report, text
 from blueprintcheck.rules import RULES, Rule
 from blueprintcheck.sources import SOURCES
+from blueprintcheck.syncplan.plan import sync_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "VALIDATOR.md"
 FIXTURES = ROOT / "tests" / "blueprintcheck" / "fixtures"
+PAIRS = ROOT / "tests" / "blueprintcheck" / "syncplan"  # before/after, one per M code
 INTRO = ROOT / "blueprintcheck" / "VALIDATOR.intro.md"
 FAMILIES = {
     "Y": "YAML",
@@ -28,6 +31,7 @@ FAMILIES = {
     "P": "Render's rules",
     "D": "Deprecated forms (warnings)",
     "C": "This project's contract (not with --generic)",
+    "M": "The sync plan's codes (`--against`)",
     "E": "Environment (`--env`)",
     "X": "The validator itself",
 }
@@ -38,12 +42,52 @@ def reference_dir() -> Path:
 
 
 def example(code: str) -> tuple[str, str] | None:
+    if code.startswith("M"):
+        return plan_example(PAIRS / code)
     fixture = FIXTURES / f"{code}.yaml"
     if not fixture.exists():
         return None
     body = fixture.read_text().split("\n", 1)[1]  # drop the "# expect:" line the tests read
     problems = validate(body, file="render.yaml", repo=ROOT, generic=not code.startswith("C"))
     return body, text(Report(problems, failing=problems))
+
+
+def plan_example(pair: Path, *, whole: bool = False) -> tuple[str, str] | None:
+    """A pair of blueprints (before, after) and what ``--against`` says of it: its problems,
+    and with ``whole`` the plan too."""
+    if not pair.is_dir():
+        return None
+    before = (pair / "before.yaml").read_text()
+    after = (pair / "after.yaml").read_text()
+    if after.startswith("# expect:"):  # the line the tests read
+        after = after.split("\n", 1)[1]
+    against = "origin/main:render.yaml"
+    plan = sync_plan(load(before, "before.yaml"), load(after, "render.yaml"), against)
+    report = Report(plan.problems, failing=plan.problems, plan=plan if whole else None)
+    shown = f"# before (origin/main)\n{before.rstrip()}\n\n# after (this pull request)\n{after}"
+    return shown, text(report)
+
+
+def plan_section() -> str:
+    shown, output = plan_example(PAIRS / "example", whole=True) or ("", "")
+    return "\n".join([
+        "## The sync plan (`--against`)", "",
+        "`python scripts/validate_blueprint.py --against origin/main render.yaml` also says "
+        "what merging the blueprint makes Render do at the next sync, offline: the same file "
+        "at a git ref (or another file) is the blueprint before. Resources are matched as "
+        "Render matches them, by name within their scope (the top level, or one environment "
+        "of a project): a new name is a new resource, and a resource the blueprint drops is "
+        "left running, no longer managed, still billed (render.com/docs/infrastructure-as-code). "
+        "The plan lists what is created, what changes (field by field, old -> new; variables "
+        "by name, never a value) and what is left unmanaged, with the monthly price before and "
+        "after (`blueprintcheck/syncplan/prices.py`: render.com/pricing, and the date it was "
+        "checked); each change that destroys, fails or costs is an M-coded problem at its key. "
+        "Formats: text, `json` (the plan as data, `sync_plan`), `github` (annotations on the "
+        "changed lines) and `markdown` (a summary for the pull request; the project's CI "
+        "posts it). A ref that does not exist, or a blueprint there that cannot be read, is a "
+        "message and exit status 2; a file missing at the ref makes every resource a create.",
+        "", "```yaml", shown.rstrip("\n"), "```", "", "```text", output, "```",
+    ])  # fmt: skip
 
 
 def codes_section() -> str:
@@ -129,7 +173,7 @@ def agreement_section() -> str:
 
 def render() -> str:
     """The whole page; without the reference data, everything up to the agreement section."""
-    parts = [INTRO.read_text().rstrip("\n"), codes_section()]
+    parts = [INTRO.read_text().rstrip("\n"), plan_section(), codes_section()]
     if has_reference():
         parts.append(agreement_section())
     return "\n\n".join(parts) + "\n"

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from blueprintcheck.problems import Problem, Severity, format_path
 from blueprintcheck.rules import RULES
 from blueprintcheck.summary import ResourceSummary
+from blueprintcheck.syncplan import report as plan_report
+from blueprintcheck.syncplan.plan import SyncPlan
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class Report:
     failing: Sequence[Problem]  # the errors, and the warnings too with --strict
     notes: Sequence[str] = ()
     summaries: Sequence[ResourceSummary] = ()  # what each blueprint would create
+    plan: SyncPlan | None = None  # with --against: what merging it makes a sync do
 
     @property
     def ok(self) -> bool:
@@ -45,6 +48,8 @@ def text(report: Report) -> str:
     if report.ok:
         for summary in report.summaries:  # as Render's CLI: "<file> is valid", then "Plan summary"
             lines += [f"{summary.file} is valid", "", "Plan summary:", *summary.lines(), ""]
+    if report.plan is not None:
+        lines += [*plan_report.text(report.plan), ""]
     lines += [f"note: {note}" for note in report.notes]
     lines.append(("ok: " if report.ok else "failed: ") + _summary(report.problems))
     return "\n".join(lines)
@@ -55,6 +60,7 @@ def as_json(report: Report) -> str:
         {
             "ok": report.ok,
             "notes": list(report.notes),
+            **({"sync_plan": plan_report.as_data(report.plan)} if report.plan else {}),
             "plans": [{"file": s.file, **s.as_render()} for s in report.summaries]
             if report.ok
             else [],
@@ -126,8 +132,25 @@ def github(report: Report) -> str:
             said = "; ".join(" ".join(line.split()) for line in summary.lines())
             where = _escape(summary.file, property_=True)
             lines.append(f"::notice file={where},title=plan summary::{_escape(said)}")
+    if report.plan is not None:
+        said = "; ".join(line.strip() for line in plan_report.text(report.plan))
+        lines.append(f"::notice title=sync plan::{_escape(said)}")
     lines.append(_summary(report.problems))
     return "\n".join(lines)
+
+
+def markdown(report: Report) -> str:
+    """A pull request's summary: the sync plan with its problems, or the problems alone."""
+    if report.plan is not None:
+        text_ = plan_report.markdown(report.plan, list(report.problems))
+    else:
+        rows = [
+            f"| {p.severity.value} | {p.code} | {p.line or ''} | {p.message} |"
+            for p in report.problems
+        ]
+        head = ["## Blueprint check", "", "| | Code | Line | Problem |", "|---|---|---|---|"]
+        text_ = "\n".join([*head, *rows]) if rows else "## Blueprint check"
+    return text_ + "\n\n" + ("ok: " if report.ok else "failed: ") + _summary(report.problems)
 
 
 FORMATS: dict[str, Callable[[Report], str]] = {
@@ -135,4 +158,5 @@ FORMATS: dict[str, Callable[[Report], str]] = {
     "json": as_json,
     "render-json": render_json,
     "github": github,
+    "markdown": markdown,
 }

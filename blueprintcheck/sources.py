@@ -81,6 +81,14 @@ SOURCES: dict[str, str] = {
     "P021": "render.com/docs/maintenance-mode: web services on paid instance types",
     "P024": f"{SCHEMA}: an `ipAllowList` source is an IP address or a CIDR block",
     "P025": f"{SCHEMA}: `postgresMajorVersion` is a string",
+    # the sync plan (--against)
+    "M001": "render.com/docs/infrastructure-as-code (Render matches a blueprint's resources by "
+    "name: a new name is a new resource, and the old one is left running, unmanaged)",
+    "M003": "Render's Blueprint guidance (render-oss/skills, render-blueprints: a service's "
+    "type and runtime, a database's name, databaseName, user, region and "
+    "postgresMajorVersion cannot change after creation); render.com/docs/regions",
+    "M004": "render.com/docs/disks: a disk's size can be increased, not decreased",
+    "M005": "render.com/docs/disks: a disk's data lives only on it; removing the disk deletes it",
     # this project's contract
     "C000": f"{CONTRACT}: without the web, the worker and the sweep, emails are never sent "
     "(docs/DEPLOY.md)",
