@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "VALIDATOR.md"
 FIXTURES = ROOT / "tests" / "blueprintcheck" / "fixtures"
 PAIRS = ROOT / "tests" / "blueprintcheck" / "syncplan"  # before/after, one per M code
+SPEC_PAGE = "render.com/docs/blueprint-spec"
 INTRO = ROOT / "blueprintcheck" / "VALIDATOR.intro.md"
 FAMILIES = {
     "Y": "YAML",
@@ -68,6 +69,26 @@ def plan_example(pair: Path, *, whole: bool = False) -> tuple[str, str] | None:
     return shown, text(report)
 
 
+# The warnings' sources (an error's is under its code: blueprintcheck/sources.py).
+PLAN_SOURCES = {
+    "M002": "render.com/docs/infrastructure-as-code: a resource removed from the blueprint is "
+    "not deleted; it is no longer managed by the blueprint, and runs (and is billed) on",
+    "M006": "Render's Blueprint mistakes, 3 (render-oss/skills, render-blueprints): "
+    "`readReplicas` is authoritative, `[]` destroys every replica",
+    "M007": "Render's Blueprint mistakes, 2: a sync replaces both build filter lists, a "
+    "missing one with an empty one",
+    "M008": "render.com/docs/postgresql-creating-connecting (the IP allow list; without one, "
+    "every address may connect) and render.com/docs/key-value",
+    "M009": "render.com/pricing (the monthly prices, `blueprintcheck/syncplan/prices.py` with "
+    "the date they were checked); render.com/docs/scaling (a new instance type restarts the "
+    "service)",
+    "M010": f"{SPEC_PAGE}#environment-variables: a sync sets a service's variables to the "
+    "blueprint's",
+    "M011": f"{SPEC_PAGE}#prompting-for-secret-values: Render asks for each `sync: false` "
+    "value when the blueprint is synced",
+}
+
+
 def plan_section() -> str:
     shown, output = plan_example(PAIRS / "example", whole=True) or ("", "")
     return "\n".join([
@@ -87,6 +108,8 @@ def plan_section() -> str:
         "posts it). A ref that does not exist, or a blueprint there that cannot be read, is a "
         "message and exit status 2; a file missing at the ref makes every resource a create.",
         "", "```yaml", shown.rstrip("\n"), "```", "", "```text", output, "```",
+        "", "Where each claim about Render comes from:", "",
+        *[f"- {code}: {source}" for code, source in PLAN_SOURCES.items()],
     ])  # fmt: skip
 
 

@@ -20,3 +20,8 @@ def test_every_error_names_the_source_that_makes_it_one_and_no_warning_claims_on
         if Severity.ERROR in (rule.severity, rule.contract_severity)
     }  # fmt: skip
     assert (sorted(errors - set(SOURCES)), sorted(set(SOURCES) - errors)) == ([], [])
+
+
+def test_every_sync_plan_warning_names_its_render_source():
+    warnings = {c for c, r in RULES.items() if c.startswith("M") and r.severity == Severity.WARNING}
+    assert set(docs.PLAN_SOURCES) == warnings
