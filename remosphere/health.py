@@ -9,14 +9,16 @@ their queue (see ``operations.liveness``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import redis
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from operations.liveness import WorkerState, worker_states
+from servicespec import endpoints
 
 logger = logging.getLogger(__name__)
 
@@ -77,3 +79,19 @@ def _redis(workers: list[WorkerState]) -> str:
         logger.warning("readyz: redis unreachable: %s", type(error).__name__)
         return "unreachable"
     return "ok"
+
+
+class HostFreeHealthChecks:
+    """Render's health checks (and a rehearsal's) reach an instance at its own address
+    (``Host: 10.x.y.z:10000``), which ``ALLOWED_HOSTS`` does not name and should not: the
+    two health paths are answered here, before Django checks the host, so a health check
+    never fails on its Host header. Their views read nothing of the request but its
+    method; every other path is checked as before."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+        self.views = {endpoints.HEALTHZ: healthz, endpoints.READYZ: readyz}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        view = self.views.get(request.path_info)
+        return view(request) if view is not None else self.get_response(request)

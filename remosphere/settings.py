@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "operations.metrics.RequestMetricsMiddleware",  # first: it times every answer
+    # Health checks reach an instance at its own address: answered before the host check.
+    "remosphere.health.HostFreeHealthChecks",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",

@@ -31,3 +31,17 @@ def test_readyz_lists_a_local_worker_without_redis(client, settings, tmp_path):
     FileHeartbeats(tmp_path / "heartbeats").beat(state, ttl=30)
     body = client.get("/readyz").json()
     assert (body["workers"], body["workers_not_consuming"]) == (["local@machine"], [])
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_a_health_check_at_the_instance_s_own_address_is_answered(client, path):
+    """Render's health check names the instance's address, not a host the web serves."""
+    assert client.get(path, HTTP_HOST="10.213.7.2:10000").status_code == 200
+
+
+def test_any_other_path_at_an_unknown_host_is_still_refused(client):
+    assert client.get("/api/auth/me", HTTP_HOST="10.213.7.2:10000").status_code == 400
+
+
+def test_a_health_check_answers_post_as_the_view_does(client):
+    assert client.post("/healthz", HTTP_HOST="10.213.7.2:10000").status_code == 405
