@@ -39,7 +39,7 @@ from blueprintup.rehearsal import HealthPolicy, Rehearsal, Settings
 from blueprintup.state import GeneratedValues
 from blueprintup.stores import DEFAULT_POSTGRES_URL, PostgresServer
 from blueprintup.variables import Platform, Resolver
-from stack import ownership, proctree
+from stack import containers, netns, ownership, proctree
 
 EXIT_STOPPED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # One per machine, whatever TMPDIR says: the ports and the database names are the
@@ -167,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         topology, resolver = prepare(args, console)
         with single_run():
-            _clear_stale_runs(console, args.postgres_url)
+            _clear_stale_runs(console, args.postgres_url, args.storage_driver)
             return rehearse(args, topology, resolver, console)
     except RehearsalError as error:
         _fail(str(error))
@@ -312,7 +312,7 @@ def single_run(lock: Path = LOCK) -> Iterator[None]:
         os.close(descriptor)  # closing releases the lock
 
 
-def _clear_stale_runs(console: Console, postgres_url: str) -> None:
+def _clear_stale_runs(console: Console, postgres_url: str, storage_driver: str | None) -> None:
     """What a rehearsal killed outright (SIGKILL, a crash) left: the processes of the
     sessions its ledger records, its containers and images (named for its run), the
     processes still running in its directory, then the directory. Only this machine's lock
@@ -333,6 +333,32 @@ def _clear_stale_runs(console: Console, postgres_url: str) -> None:
         shutil.rmtree(directory, ignore_errors=True)
         what = f" ({', '.join(removed)} with it)" if removed else ""
         console.status(f"removed {directory}{what}, left by a rehearsal that was killed")
+    _clear_stale_containers(console, storage_driver)
+    namespaces, bridges = netns.left_behind()
+    if namespaces or bridges:
+        for bridge in bridges:
+            netns.remove([], bridge)
+        netns.remove(namespaces, None)
+        console.status(
+            f"removed the network ({', '.join([*bridges, *namespaces])}) of a rehearsal that "
+            "was killed"
+        )
+
+
+def _clear_stale_containers(console: Console, storage_driver: str | None) -> None:
+    """Containers and images of rehearsals (named ``blueprint-up-<run>-``) whose run's
+    record went with its directory: with one rehearsal on a machine at a time, any there
+    now were left by one that was killed."""
+    if not containers.Buildah.available():
+        return
+    try:
+        removed = containers.Buildah(storage_driver).remove_marked(RUN_PREFIX)
+    except RehearsalError:
+        return  # buildah's storage may be another's, or not set up: nothing of ours there
+    if removed:
+        console.status(
+            f"removed {removed} container(s) and image(s) of a rehearsal that was killed"
+        )
 
 
 def _build_volumes(args: argparse.Namespace) -> list[str]:

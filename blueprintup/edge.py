@@ -42,16 +42,16 @@ class Edge:
         self._thread.start()
         return self
 
-    def route_to(self, ports: list[int]) -> None:
-        """The live instances' ports: requests go to them in turn."""
+    def route_to(self, upstreams: list[tuple[str, int]]) -> None:
+        """The live instances' addresses and ports: requests go to them in turn."""
         with self._lock:
-            self._upstreams = list(ports)
+            self._upstreams = list(upstreams)
 
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
 
-    def _next(self) -> int | None:
+    def _next(self) -> tuple[str, int] | None:
         with self._lock:
             if not self._upstreams:
                 return None
@@ -64,17 +64,17 @@ class Edge:
             protocol_version = "HTTP/1.1"
 
             def _forward(self) -> None:
-                port = edge._next()
+                upstream_at = edge._next()
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                if port is None:
+                if upstream_at is None:
                     return self._plain(502, b"no live instance\n")
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
                 forwarded = self.headers.get("X-Forwarded-For")
                 client = self.client_address[0]
                 headers["X-Forwarded-For"] = f"{forwarded}, {client}" if forwarded else client
                 headers["X-Forwarded-Proto"] = "https"
-                upstream = http.client.HTTPConnection(HOST, port, timeout=TIMEOUT)
+                upstream = http.client.HTTPConnection(*upstream_at, timeout=TIMEOUT)
                 try:
                     upstream.request(self.command, self.path, body=body, headers=headers)
                     answer = upstream.getresponse()

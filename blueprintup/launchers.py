@@ -27,6 +27,7 @@ from blueprintup.output import Console, Pump
 from blueprintup.topology import Service
 from stack import containers, ownership, processes, proctree
 from stack.image import BASE_IMAGE
+from stack.netns import exec_in
 
 # What a process on Render also has besides the blueprint's variables; nothing else of the
 # shell that runs the rehearsal leaks into a service.
@@ -255,7 +256,8 @@ class Image:
         return docker_command(service, self.root)
 
     def spawn(self, service: Service, argv: list[str], env: dict[str, str], *, prefix: str,
-              slot: str) -> Launched:  # fmt: skip
+              slot: str, netns: str | None = None) -> Launched:  # fmt: skip
+        """``netns``: the instance's own network namespace (the host's if ``None``)."""
         if not service.docker:
             return self._native.spawn(service, argv, env, prefix=prefix, slot=slot)
         container = self._container(service, slot)
@@ -264,8 +266,9 @@ class Image:
             "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
         )
         env_file.chmod(0o644)  # the image's user reads it; run_dir itself is private
+        command = self._buildah.run_command(container, env_file, argv)
         process = ownership.popen(
-            self._buildah.run_command(container, env_file, argv),
+            exec_in(netns, command) if netns else command,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )

@@ -41,7 +41,8 @@ from blueprintup.schedule import Schedule
 from blueprintup.stores import PostgresServer, RedisInstance
 from blueprintup.topology import DEFAULT_PORT, Service, Topology
 from blueprintup.variables import Endpoint, Resolver
-from stack import ports
+from stack import netns, ownership, ports
+from stack.netns import Network, Place
 from stack.ports import HOST
 from stack.postgres_cluster import PostgresCluster
 
@@ -66,6 +67,12 @@ class Instance:
     next_check: float = 0.0  # when its next health check is due, once live
     failing_since: float | None = None  # its health checks fail since then
     out_of_rotation: bool = False  # the edge sends it nothing until it answers again
+    place: Place | None = None  # a network of its own (its namespace and address)
+
+    @property
+    def host(self) -> str:
+        """Where it listens: its own address, or this machine's loopback."""
+        return self.place.address if self.place is not None else HOST
 
     @property
     def label(self) -> str:
@@ -132,6 +139,8 @@ class Rehearsal:
         self._retiring: list[tuple[float, Instance]] = []  # scaled away: SIGTERM sent
         self._scale_requests: dict[str, int] = {}
         self._scale_lock = threading.Lock()
+        self.network: Network | None = None  # image mode, as root: a network per instance
+        self.places: dict[str, list[Place]] = {}
         # Every process started for the run, registered the moment it exists: whatever
         # is still running when the run stops is ended, whoever started it.
         self._launched: list[Launched] = []
@@ -140,18 +149,53 @@ class Rehearsal:
     def _start_cluster(self) -> None:
         """As Render's databases are: a server of their own, every user asked for its
         password. Its directory sits beside the run's, named for the run."""
-        self.cluster = PostgresCluster(self.run_dir.parent, f"{self.run_dir.name}-postgres-")
+        also_on = (self.network.gateway,) if self.network else ()
+        clients = (self.network.subnet,) if self.network else ()
+        self.cluster = PostgresCluster(
+            self.run_dir.parent, f"{self.run_dir.name}-postgres-", also_on=also_on,
+            clients=clients,
+        )  # fmt: skip
         self.postgres = PostgresServer(self.cluster.start(), self.console, run=self.run)
         self.console.status(
             f"PostgreSQL: a cluster of the rehearsal's own on {HOST}:{self.cluster.port} "
             "(every user needs its password; --postgres-url for a server of yours)"
         )
 
+    def _start_network(self) -> None:
+        """As on Render, each instance of a web or private service from the image gets a
+        network of its own: PORT 10000, reached only through the edge (or by the other
+        services); the run's datastores listen on its gateway too."""
+        if not isinstance(self.launcher, Image) or not any(
+            s.listens and s.docker for s in self.topology.services
+        ):
+            return
+        why = netns.unavailable()
+        if why is None and self.topology.databases and self.settings.postgres_url:
+            why = "--postgres-url names a server its instances could not reach"
+        if why:
+            self.console.status(
+                f"instances share this machine's network, each on a port of its own ({why})"
+            )
+            return
+        ledger = ownership.ledger()
+        self.network = Network(self.run, ledger.network if ledger else None).start()
+        self.console.status(
+            f"a network of the run's own ({self.network.bridge}, gateway "
+            f"{self.network.gateway}): each web or private instance listens on it, as on Render"
+        )
+
+    def _attach(self) -> Place:
+        if self.network is None:
+            raise RehearsalError("no network of the run's own to attach an instance to")
+        return self.network.attach()
+
     def start(self) -> None:
+        self._start_network()
+        gateway = (self.network.gateway,) if self.network else ()
         for key_value in self.topology.key_values:
             store = RedisInstance(key_value, self.run_dir / key_value.name, self.console)
             self.redis.append(store)
-            endpoint = store.start()
+            endpoint = store.start(also_on=gateway)
             self.resolver.key_values[key_value.name] = endpoint
             self.console.status(
                 f"{key_value.name} is available at {endpoint.connection_string} "
@@ -200,7 +244,18 @@ class Rehearsal:
             if not service.listens:
                 continue
             declared = self.resolver.declared_port(service)
-            if declared is not None and service.instances == 1:
+            if self.network is not None and service.docker:
+                port = declared or DEFAULT_PORT
+                places = [self._attach() for _ in range(service.instances)]
+                self.places[service.name] = places
+                self.ports[service.name] = [port] * len(places)
+                self.resolver.listeners[service.name] = Endpoint(places[0].address, port, "http")
+                self.console.status(
+                    f"{service.name}: PORT {port} on a network of each instance's own "
+                    f"({', '.join(p.address for p in places)}), as on Render"
+                )
+                chosen = []
+            elif declared is not None and service.instances == 1:
                 ports.claim(declared, f"the PORT {service.name} declares")
                 chosen = [declared]
             else:
@@ -216,8 +271,9 @@ class Rehearsal:
                         f"{DEFAULT_PORT}: Render gives each instance a network of its own; "
                         "here every instance shares this machine's"
                     )
-            self.ports[service.name] = chosen
-            self.resolver.listeners[service.name] = Endpoint(HOST, chosen[0], scheme="http")
+            if chosen:
+                self.ports[service.name] = chosen
+                self.resolver.listeners[service.name] = Endpoint(HOST, chosen[0], scheme="http")
             if service.type == "web":
                 port = self.settings.edge_port if first_web else 0
                 if port:
@@ -247,10 +303,15 @@ class Rehearsal:
                 )
             return
         slots = self.ports.get(service.name) or [None] * service.instances
-        self.instances[service.name] = [self._spawn(service, port) for port in slots]
+        places = self.places.get(service.name) or [None] * len(slots)
+        self.instances[service.name] = [
+            self._spawn(service, port, place=place)
+            for port, place in zip(slots, places, strict=True)
+        ]
         self._wait_live(service)
         self._route(service)
-        self._note_open_listeners(service, slots)
+        if service.name not in self.places:  # on a network of its own, 0.0.0.0 is its own
+            self._note_open_listeners(service, slots)
         edge = self.edges.get(service.name)
         count = len(slots)
         where = f" at {edge.endpoint.connection_string}" if edge else ""
@@ -288,19 +349,28 @@ class Rehearsal:
                 + "\n".join(launched.pump.tail)
             )
 
-    def _spawn(self, service: Service, port: int | None, crashes: int = 0) -> Instance:
+    def _spawn(
+        self, service: Service, port: int | None, crashes: int = 0, place: Place | None = None
+    ) -> Instance:
         instance_id = f"{self.resolver.service_id(service)}-{secrets.token_hex(3)[:5]}"
-        env = self._environment(service, instance_id, port)
+        env = self._environment(service, instance_id, port, place)
         prefix = f"{service.name} {instance_id.rsplit('-', 1)[-1]}"
+        own_network = {"netns": place.netns} if place is not None else {}
         launched = self._own(
             self.launcher.spawn(
-                service, self.launcher.command(service), env, prefix=prefix, slot=instance_id
+                service, self.launcher.command(service), env, prefix=prefix, slot=instance_id,
+                **own_network,
             )
+        )  # fmt: skip
+        return Instance(
+            service, instance_id, port, launched, self.clock(), crashes=crashes, place=place
         )
-        return Instance(service, instance_id, port, launched, self.clock(), crashes=crashes)
 
-    def _environment(self, service: Service, instance_id: str, port: int | None) -> dict:
-        return self.resolver.environment(service, instance_id=instance_id, port=port)
+    def _environment(
+        self, service: Service, instance_id: str, port: int | None, place: Place | None = None
+    ) -> dict:
+        reach = self.network.gateway if place is not None and self.network else None
+        return self.resolver.environment(service, instance_id=instance_id, port=port, reach=reach)
 
     def _wait_live(self, service: Service) -> None:
         deadline = self.clock() + self.settings.start_timeout
@@ -334,11 +404,11 @@ class Rehearsal:
             return False
         if not service.health_path:
             try:
-                socket.create_connection((HOST, instance.port), timeout=1).close()
+                socket.create_connection((instance.host, instance.port), timeout=1).close()
                 return True
             except OSError:
                 return False
-        connection = http.client.HTTPConnection(HOST, instance.port, timeout=5)
+        connection = http.client.HTTPConnection(instance.host, instance.port, timeout=5)
         try:
             connection.request("GET", service.health_path, headers={"User-Agent": "Render/1.0"})
             return 200 <= connection.getresponse().status < 400
@@ -351,7 +421,7 @@ class Rehearsal:
         edge = self.edges.get(service.name)
         if edge is not None:
             live = [
-                i.port
+                (i.host, i.port)
                 for i in self.instances[service.name]
                 if i.live and i.port and not i.out_of_rotation
             ]
@@ -405,7 +475,9 @@ class Rehearsal:
             self._pending_restarts.remove(entry)
             old = entry[1]
             siblings = self.instances[old.service.name]
-            siblings[siblings.index(old)] = self._spawn(old.service, old.port, old.crashes)
+            siblings[siblings.index(old)] = self._spawn(
+                old.service, old.port, old.crashes, old.place
+            )
 
     # --- scaling: Render's API (its stand-in) changes a service's instance count -------
     def request_scale(self, name: str, count: int) -> None:
@@ -425,7 +497,7 @@ class Rehearsal:
                 continue
             before = len(instances)
             for _ in range(count - before):
-                instances.append(self._spawn(service, ports.free() if service.listens else None))
+                instances.append(self._spawn_more(service))
             for instance in self._leaving(instances, before - count):
                 instances.remove(instance)
                 self._pending_restarts = [e for e in self._pending_restarts if e[1] is not instance]
@@ -449,6 +521,13 @@ class Rehearsal:
                     f"{instance.label} still ran {instance.service.shutdown_delay}s after "
                     "SIGTERM (maxShutdownDelaySeconds): SIGKILL"
                 )
+
+    def _spawn_more(self, service: Service) -> Instance:
+        """One more instance of a running service (a scale call)."""
+        if self.network is not None and service.docker and service.listens:
+            port = self.resolver.declared_port(service) or DEFAULT_PORT
+            return self._spawn(service, port, place=self._attach())
+        return self._spawn(service, ports.free() if service.listens else None)
 
     @staticmethod
     def _leaving(instances: list[Instance], how_many: int) -> list[Instance]:
@@ -555,6 +634,8 @@ class Rehearsal:
             edge.stop()
         self.probes.shutdown(wait=False, cancel_futures=True)
         self.launcher.close()
+        if self.network is not None:
+            self.network.close()
         for store in self.redis:
             store.stop()
         if self.cluster is not None:

@@ -49,9 +49,11 @@ class RedisInstance:
         self.server: RedisServer | None = None
         self.endpoint: Endpoint | None = None
 
-    def start(self, timeout: float = 15.0) -> Endpoint:
+    def start(self, timeout: float = 15.0, also_on: tuple[str, ...] = ()) -> Endpoint:
+        """``also_on``: the run network's gateway, where its instances reach this machine."""
         try:
             self.server = RedisServer(
+                also_on=also_on,
                 maxmemory_policy=self.key_value.policy,
                 memory_mb=self.key_value.memory_mb,
                 persistence=PERSISTENCE.get(self.key_value.persistence, PERSISTENCE["off"]),

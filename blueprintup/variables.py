@@ -26,11 +26,13 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Iterator, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import quote
 
 from blueprintup.errors import RehearsalError
 from blueprintup.topology import Service, Topology
+from stack.ports import HOST as LOOPBACK_HOST
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class Resolver:
     externals: dict[str, Endpoint] = field(default_factory=dict)  # web service -> its edge
     generated: MutableMapping[str, str] = field(default_factory=dict)  # by slot
     _ids: dict[str, str] = field(default_factory=dict)
+    _reach: str | None = None
 
     # --- what the env file must give, before anything starts -------------------------
     def missing(self) -> dict[str, list[str]]:
@@ -135,21 +138,34 @@ class Resolver:
         return self._ids[service.name]
 
     def environment(
-        self, service: Service, *, instance_id: str, port: int | None
+        self, service: Service, *, instance_id: str, port: int | None, reach: str | None = None
     ) -> dict[str, str]:
         """What one instance of ``service`` sees: Render's own variables, the blueprint's,
-        then what the env file adds that the blueprint does not declare."""
-        environment = self._render_variables(service, instance_id=instance_id, port=port)
-        declared = self.declared(service)
+        then what the env file adds that the blueprint does not declare. ``reach``: the
+        address an instance on a network of its own reaches this machine at (the run's
+        gateway), in place of 127.0.0.1 in the addresses of the datastores and services."""
+        self._reach = reach
+        try:
+            environment = self._render_variables(service, instance_id=instance_id, port=port)
+            declared = self.declared(service)
+        finally:
+            self._reach = None
         environment.update(declared)
         for key in self.undeclared():
             environment[key] = self.env_file[key]
         if port is not None and "PORT" not in declared:
             environment["PORT"] = str(port)
-        if port is not None:
+        if port is not None and reach is None:  # on its own network it listens as on Render
             for key, value in LOOPBACK_ONLY.items():
                 environment.setdefault(key, value)
         return environment
+
+    def _reached(self, found: Any) -> Any:
+        """``found`` (an endpoint, a database's access) as the instance being resolved
+        reaches it."""
+        if self._reach is not None and getattr(found, "host", None) == LOOPBACK_HOST:
+            return replace(found, host=self._reach)
+        return found
 
     def declared_port(self, service: Service) -> int | None:
         """The PORT the blueprint gives ``service`` as a plain value, if any."""
@@ -226,7 +242,7 @@ class Resolver:
         access = self.databases.get(name)
         if access is None:
             raise RehearsalError(f"{key}: reads the database {name!r}, {self._absent(name)}")
-        return access.property(str(reference.get("property")))
+        return self._reached(access).property(str(reference.get("property")))
 
     def _from_service(self, reference: dict, key: str, seen: tuple[str, ...]) -> str:
         name = str(reference.get("name"))
@@ -246,7 +262,7 @@ class Resolver:
         prop = str(reference.get("property"))
         if prop == "slug":
             return name
-        endpoint = self.key_values.get(name) or self.listeners.get(name)
+        endpoint = self._reached(self.key_values.get(name) or self.listeners.get(name))
         if endpoint is None:
             raise RehearsalError(f"{key}: reads the {prop} of {name!r}, {self._absent(name)}")
         return {

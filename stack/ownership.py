@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from blueprintup.errors import RehearsalError
-from stack import containers
+from stack import containers, netns
 
 PR_SET_PDEATHSIG = 1
 LEDGER = "owned.json"
@@ -52,6 +52,11 @@ def keep_ledger(run_dir: Path, *, storage_driver: str | None = None) -> Ledger:
     """From now on, every process ``popen`` starts is recorded in ``run_dir``."""
     global _ledger
     _ledger = Ledger(run_dir, storage_driver=storage_driver)
+    return _ledger
+
+
+def ledger() -> Ledger | None:
+    """The run's ledger, once ``keep_ledger`` made it."""
     return _ledger
 
 
@@ -100,6 +105,12 @@ class Ledger:
             self.data["sessions"].append([pid, start_time(pid)])
             self._write()
 
+    def network(self, bridge: str, namespaces: list[str]) -> None:
+        """Record the run's network (its bridge and namespaces) as it grows."""
+        with _lock:
+            self.data["bridge"], self.data["namespaces"] = bridge, list(namespaces)
+            self._write()
+
     def _write(self) -> None:
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text(json.dumps(self.data))
@@ -121,6 +132,9 @@ def clear_run(run_dir: Path, run: str) -> list[str]:
             os.kill(pid, signal.SIGKILL)
     if stray:
         said.append(f"{len(stray)} process(es)")
+    if data.get("bridge") or data.get("namespaces"):
+        netns.remove(list(data.get("namespaces", [])), data.get("bridge"))
+        said.append("its network")
     if data and containers.Buildah.available():
         with contextlib.suppress(RehearsalError):  # buildah's storage may be another's
             buildah = containers.Buildah(data.get("storage_driver"))

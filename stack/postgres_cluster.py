@@ -53,8 +53,15 @@ class PostgresCluster:
     """``initdb`` into a new directory under ``parent`` (named ``prefix`` + random), then a
     ``postgres`` on a free port of 127.0.0.1."""
 
-    def __init__(self, parent: Path, prefix: str):
+    def __init__(
+        self, parent: Path, prefix: str, *, also_on: tuple[str, ...] = (),
+        clients: tuple[str, ...] = (),
+    ):  # fmt: skip
+        """``also_on``: addresses it listens on besides 127.0.0.1 (a run's gateway);
+        ``clients``: networks (CIDR) it takes connections from besides this machine's
+        (a run's network), with the same password check."""
         self.parent, self.prefix = parent, prefix
+        self.also_on, self.clients = also_on, clients
         self.directory: Path | None = None
         self.process: subprocess.Popen | None = None
         self.port = 0
@@ -97,6 +104,9 @@ class PostgresCluster:
             capture_output=True, text=True, check=False, **self._as_owner(),
         )  # fmt: skip
         password_file.unlink()
+        if made.returncode == 0 and self.clients:
+            with (data / "pg_hba.conf").open("a") as rules:
+                rules.writelines(f"host all all {cidr} scram-sha-256\n" for cidr in self.clients)
         if made.returncode != 0:
             said = made.stderr.strip()[-1500:]
             raise RehearsalError(f"initdb failed ({made.returncode}): {said}")
@@ -108,7 +118,7 @@ class PostgresCluster:
             self.process = ownership.popen(
                 [
                     str(bin_dir / "postgres"), "-D", str(data), "-p", str(self.port),
-                    "-c", f"listen_addresses={ports.HOST}",
+                    "-c", f"listen_addresses={','.join((ports.HOST, *self.also_on))}",
                     "-c", f"unix_socket_directories={sockets}",
                     "-c", "fsync=off",  # a rehearsal's data is thrown away at its end
                 ],

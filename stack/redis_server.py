@@ -31,8 +31,10 @@ class RedisServer:
         persistence: Sequence[str] = NO_PERSISTENCE,
         directory: Path | None = None,
         output: int | IO[bytes] = subprocess.DEVNULL,
+        also_on: Sequence[str] = (),
     ) -> None:
-        """``output``: where its log goes (``subprocess.PIPE`` to read it)."""
+        """``output``: where its log goes (``subprocess.PIPE`` to read it); ``also_on``:
+        addresses it listens on besides 127.0.0.1 (the gateway of a run's network)."""
         self.binary = shutil.which("redis-server")
         if self.binary is None:
             raise StackError(
@@ -43,6 +45,7 @@ class RedisServer:
         self.maxmemory_policy, self.memory_mb = maxmemory_policy, memory_mb
         self.persistence, self.directory, self.output = tuple(persistence), directory, output
         self.process: subprocess.Popen | None = None
+        self.also_on = tuple(also_on)
 
     @property
     def url(self) -> str:
@@ -56,7 +59,11 @@ class RedisServer:
             self.directory.mkdir(parents=True, exist_ok=True)
         self.process = ownership.popen(
             [
-                str(self.binary), "--bind", ports.HOST, "--port", str(self.port), *where,
+                str(self.binary), "--bind", ports.HOST, *self.also_on,
+                # A run's network is this machine's own: its instances connect without a
+                # password, as on Render's private network (protected mode would refuse).
+                *(["--protected-mode", "no"] if self.also_on else []),
+                "--port", str(self.port), *where,
                 "--maxmemory-policy", self.maxmemory_policy, *memory, *self.persistence,
                 "--loglevel", "warning",
             ],

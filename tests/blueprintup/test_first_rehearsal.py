@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import psycopg
 import pytest
 
-from stack import image
+from stack import image, netns
 from stack.http import call
 from tests.support.blueprint_up import BlueprintUp, containers_and_images_of_rehearsals, leftovers
 
@@ -107,9 +107,12 @@ def test_following_the_docs_ends_in_the_inbox_and_a_login(
     assert "SG.your-key" not in up.output and "rnd_your-key" not in up.output
     # --processes ran what the image's build runs (collectstatic): WhiteNoise finds it
     assert "No directory at" not in up.output
-    assert " listens on " not in up.output  # every instance on loopback only
+    # no instance listens where other machines reach it past the edge
+    assert "other machines reach it past the edge" not in up.output
     if "--image" in mode:
         assert f"remosphere-web: running the image {image.IMAGE} (--image)" in up.output
+        if netns.unavailable() is None:  # as root: Render's network, PORT 10000 each
+            assert "remosphere-web: PORT 10000 on a network of each instance's own" in up.output
         assert containers_and_images_of_rehearsals() == []
         assert image.image_exists(image.IMAGE)  # --image: not the rehearsal's to remove
     assert leftovers() == []

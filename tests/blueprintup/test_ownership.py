@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from stack import proctree
+from stack import netns, proctree
 from tests.support import services
 from tests.support.blueprint_up import BlueprintUp, _running, leftovers
 
@@ -191,3 +191,19 @@ def test_an_instance_that_stops_answering_leaves_the_rotation_then_is_restarted(
         rehearsal.kill()
     assert (code, _running(server)) == (0, False), rehearsal.output
     assert leftovers() == []
+
+
+@pytest.mark.skipif(netns.unavailable() is not None, reason=str(netns.unavailable()))
+def test_the_next_run_removes_a_network_whose_record_went_with_its_directory(tmp_path):
+    """A killed run's bridge and namespace, its directory gone too (nothing records them):
+    the next run finds them by their names, which only rehearsals use, and removes them."""
+    stale = netns.Network("dead01").start()
+    stale.attach()
+    second = up(tmp_path, blueprint(tmp_path), "second")
+    try:
+        said = second.wait_for(r"removed the network \(.*\) of a rehearsal that was killed")
+        second.wait_for(r"everything is live")
+        assert second.interrupt() == 0
+    finally:
+        second.kill()
+    assert ("bpudead01" in said.group(0), netns.left_behind()) == (True, ([], []))

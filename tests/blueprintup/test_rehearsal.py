@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from stack import image
+from stack import image, netns
 from stack.http import call
 from standins.render_api import FakeRender
 from standins.sendgrid import FakeSendGrid, Reporting
@@ -33,6 +33,7 @@ from tests.support.blueprint_up import (
     _running,
     containers_and_images_of_rehearsals,
     leftovers,
+    networks_of_rehearsals,
 )
 
 pytestmark = [pytest.mark.integration]
@@ -148,6 +149,7 @@ class Handler(BaseHTTPRequestHandler):
             "greeting": os.environ.get("GREETING"),
             "render": os.environ.get("RENDER"),
             "type": os.environ.get("RENDER_SERVICE_TYPE"),
+            "port": os.environ.get("PORT"),
             "uid": os.getuid(),
         }
         body = json.dumps(seen).encode()
@@ -198,9 +200,11 @@ def test_a_dockerfile_is_built_and_run_behind_an_edge_like_renders(tmp_path):
         assert "echo pre-deploy | pre-deploy as 10001" in up.output  # in the image, as its user
         answer = call("GET", f"{url}/")
         assert answer.status == 200
+        # as root, the instance has a network of its own: Render's PORT, 10000
+        port = "10000" if netns.unavailable() is None else answer.json["port"]
         assert answer.json == {
             "proto": "https", "for": "127.0.0.1", "greeting": "hello", "render": "true",
-            "type": "web", "uid": 10001,
+            "type": "web", "port": port, "uid": 10001,
         }  # fmt: skip
         family = up.family()
         assert up.interrupt() == 0
@@ -242,7 +246,8 @@ def test_a_rehearsal_from_the_image_killed_outright_leaves_no_process_container_
             len(made) >= 2,  # the service's container and the image it built
             containers_and_images_of_rehearsals(),
             [p for p in family if _running(p)],
-        ) == (True, [], []), up.output[-3000:]
+            networks_of_rehearsals(),  # its instance's namespace and the run's bridge
+        ) == (True, [], [], []), up.output[-3000:]
     finally:
         up.kill()
 

@@ -130,7 +130,17 @@ def leftovers(family: list[int] | None = None) -> list[str]:
                 if (comment or "").startswith(MARK):
                     found.append(f"{kind} {name}")
     found += [f"directory {p}" for p in Path(tempfile.gettempdir()).glob("blueprint-up-*")]
+    found += [f"network namespace {name}" for name in networks_of_rehearsals()]
     return found
+
+
+def networks_of_rehearsals() -> list[str]:
+    """Network namespaces and bridges a rehearsal made (``stack/netns.py``) still here."""
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True)
+    names = [line.split()[0] for line in listed.stdout.splitlines() if line.strip()]
+    names += [line.split(":")[1].strip().split("@")[0] for line in links.stdout.splitlines()]
+    return [n for n in names if n.startswith(("blueprint-up-", "bpu", "bpv"))]
 
 
 def _running(pid: int) -> bool:
