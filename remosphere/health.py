@@ -15,6 +15,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import resolve
 from django.views.decorators.http import require_GET
 
 from operations.liveness import WorkerState, worker_states
@@ -90,8 +91,11 @@ class HostFreeHealthChecks:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
-        self.views = {endpoints.HEALTHZ: healthz, endpoints.READYZ: readyz}
+        self.paths = frozenset(endpoints.HEALTH_CHECK_PATHS)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        view = self.views.get(request.path_info)
-        return view(request) if view is not None else self.get_response(request)
+        if request.path_info not in self.paths:
+            return self.get_response(request)
+        match = resolve(request.path_info)  # the URLconf's view, and its route for /metrics
+        request.resolver_match = match
+        return match.func(request, *match.args, **match.kwargs)
