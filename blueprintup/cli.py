@@ -254,7 +254,7 @@ def rehearse(
         stand_ins = standins.start(
             resolver.env_file, console, run_dir, forced=args.standins,
             instances=lambda name: getattr(topology.service(name), "instances", 1),
-            scale=rehearsal.request_scale,
+            scale=rehearsal.request_scale, run_cron=rehearsal.request_cron_run,
         )  # fmt: skip
         rehearsal.start()
         if rehearsal.failed:

@@ -138,6 +138,7 @@ class Rehearsal:
         self._pending_restarts: list[tuple[float, Instance]] = []
         self._retiring: list[tuple[float, Instance]] = []  # scaled away: SIGTERM sent
         self._scale_requests: dict[str, int] = {}
+        self._cron_requests: list[str] = []  # runs asked for through Render's API
         self._scale_lock = threading.Lock()
         self.network: Network | None = None  # image mode, as root: a network per instance
         self.places: dict[str, list[Place]] = {}
@@ -486,10 +487,28 @@ class Rehearsal:
         with self._scale_lock:
             self._scale_requests[name] = count
 
+    def request_cron_run(self, job: str) -> bool:
+        """Run the cron job named ``job`` (or of that service id) from the next turn of the
+        watch, as Render's Trigger Run does; whether there is such a job."""
+        service = next(
+            (s for s in self.topology.services if s.type == "cron"
+             and job in (s.name, self.resolver.service_id(s))),
+            None,
+        )  # fmt: skip
+        if service is None or service.name in self.failed:
+            return False
+        with self._scale_lock:
+            self._cron_requests.append(service.name)
+        return True
+
     def _tend_scaling(self) -> None:
         now = self.clock()
         with self._scale_lock:
             requests, self._scale_requests = self._scale_requests, {}
+            runs, self._cron_requests = self._cron_requests, []
+        for name in runs:
+            self.console.status(f"{name}: a run triggered through Render's API")
+            self.run_cron(self.topology.service(name))  # type: ignore[arg-type]
         for name, count in requests.items():
             service, instances = self.topology.service(name), self.instances.get(name)
             if service is None or instances is None:

@@ -35,6 +35,7 @@ def start(
     forced: bool,
     instances: Callable[[str], int] = lambda _name: 1,
     scale: Callable[[str, int], None] | None = None,
+    run_cron: Callable[[str], bool] | None = None,
 ) -> list[LocalServer]:
     """Start the stand-ins ``env`` points at (all of them when ``forced``), and point
     ``env`` at them; the servers, to stop at the end. Render's starts from the scaled
@@ -69,11 +70,14 @@ def start(
         render = _serve(
             "RENDER_API_URL", port,
             lambda p: FakeRender(env.get("RENDER_API_KEY", ""), name=name, on_scale=scaled,
-                                 instances=instances(name), port=p),
+                                 instances=instances(name), on_cron_run=run_cron, port=p),
         )  # fmt: skip
         env["RENDER_API_URL"] = render.url
         started.append(render)
-        console.status(f"Render's API stands in at {render.url}")
+        console.status(
+            f"Render's API stands in at {render.url} (a cron job's run, as the dashboard's "
+            f"Trigger Run: POST {render.url}/cron-jobs/<name>/runs)"
+        )
     return started
 
 

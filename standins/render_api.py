@@ -1,7 +1,9 @@
 """A local HTTP server that speaks the few calls of Render's public API the autoscaler
 makes: ``GET /v1/services?name=``, ``GET /v1/services/<id>``, ``POST
-/v1/services/<id>/scale``. The autoscaler's own client is pointed here through
-``RENDER_API_URL`` (the tests, the benchmark, and a rehearsal of the blueprint).
+/v1/services/<id>/scale``; and Render's "trigger a run" of a cron job, ``POST
+/v1/cron-jobs/<id>/runs`` (a rehearsal's cron jobs by name too). The autoscaler's own
+client is pointed here through ``RENDER_API_URL`` (the tests, the benchmark, and a
+rehearsal of the blueprint).
 
 It keeps one worker service's instance count; ``on_scale`` lets a test (or the benchmark)
 really start and stop worker processes when it changes, as Render would. Answers can be
@@ -39,10 +41,12 @@ class FakeRender(LocalServer):
         instances: int = 1,
         autoscaling: bool = False,
         on_scale: Callable[[int], None] | None = None,
+        on_cron_run: Callable[[str], bool] | None = None,
         port: int = 0,
     ):
         self.api_key, self.service_id, self.name = api_key, service_id, name
         self.instances, self.autoscaling, self.on_scale = instances, autoscaling, on_scale
+        self.on_cron_run = on_cron_run  # a cron job's id or name -> whether it runs
         self.scale_calls: list[int] = []
         self.scale_answer: Answer | None = None  # set: every scale call gets this answer
         self.requests: list[tuple[str, str, str]] = []  # method, path, Authorization
@@ -97,6 +101,11 @@ class FakeRender(LocalServer):
             return Answer(202)
         if path.startswith("/services/"):
             return Answer(404, {"id": "not_found", "message": "service not found"})
+        job = path.removeprefix("/cron-jobs/").removesuffix("/runs")
+        if path == f"/cron-jobs/{job}/runs" and method == "POST":  # Render's "trigger run"
+            if self.on_cron_run is not None and self.on_cron_run(job):
+                return Answer(202, {"id": f"crn-run-{int(time.time())}", "status": "pending"})
+            return Answer(404, {"id": "not_found", "message": "cron job not found"})
         return Answer(404, {"message": "not found"})
 
     def _handler(self) -> type[JsonHandler]:

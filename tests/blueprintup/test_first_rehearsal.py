@@ -6,16 +6,23 @@ Nothing written but what the docs say."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 import pytest
+from celery import Celery
+from django.conf import settings
 
-from stack import image, netns
+from emails.selectors import SEND_EMAIL_TASK
+from operations.queues import PUBLISHED_AT
+from stack import image, netns, proctree
 from stack.http import call
 from tests.support.blueprint_up import BlueprintUp, containers_and_images_of_rehearsals, leftovers
 
@@ -23,6 +30,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("image")]
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDRESS = "newcomer@example.com"
+LATE = "second@example.com"  # registered while the worker is stuck
 PASSWORD = "a-long-and-unusual-passphrase"
 
 
@@ -50,6 +58,34 @@ def refused(port: int, user: str, password: str) -> bool:
     except psycopg.OperationalError as error:
         return "password authentication failed" in str(error)
     return False
+
+
+def a_backlog_scales_the_worker(up: BlueprintUp, url: str) -> None:
+    """The worker takes nothing more (stopped, as if stuck) while a message that has
+    waited a minute is in its queue; the autoscaler's run, triggered through Render's API
+    as from the dashboard, asks Render (the stand-in) for a second instance, the rehearsal
+    starts it, and it sends the email that waited."""
+    redis_url = re.search(r"remosphere-kv is available at (redis://\S+)", up.output).group(1)
+    api = re.search(r"Render's API stands in at (\S+)", up.output).group(1)
+    workers = [p for p in up.family() if "celery" in " ".join(proctree.command_line(p))]
+    for pid in workers:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        # the oldest message first (the queue's latency is its age), then a registration
+        sender = Celery(broker=redis_url, set_as_current=False)
+        sender.send_task(SEND_EMAIL_TASK, args=[0], queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+                         headers={PUBLISHED_AT: time.time() - 60})  # fmt: skip
+        assert call("POST", f"{url}/api/auth/register",
+                    {"email": LATE, "password": PASSWORD}).status == 201  # fmt: skip
+        triggered = call("POST", f"{api}/cron-jobs/remosphere-autoscaler/runs", {},
+                         headers={"Authorization": "Bearer rnd_your-key"})  # fmt: skip
+        scaled = up.wait_for(r"render api \(stand-in\): scale remosphere-worker to (\d+)")
+        up.wait_for(r"==> remosphere-worker: 1 -> 2 instance\(s\), as Render scales it")
+        sent = up.wait_for(rf"==> sendgrid \(stand-in\): to {re.escape(LATE)}:", timeout=60)
+    finally:
+        for pid in workers:
+            os.kill(pid, signal.SIGCONT)
+    assert (triggered.status, scaled.group(1), bool(sent)) == (202, "2", True)
 
 
 @pytest.mark.parametrize(
@@ -101,6 +137,8 @@ def test_following_the_docs_ends_in_the_inbox_and_a_login(
             len(kept),
             wrong_password,
         ) == (201, True, True, 200, 200, "0", 1, True), up.output[-4000:]
+        if "--processes" in mode:  # once is enough: the same code runs in both modes
+            a_backlog_scales_the_worker(up, url)
         assert up.interrupt() == 0
     finally:
         up.kill()

@@ -367,3 +367,10 @@ def test_a_scale_call_for_a_service_not_running_here_is_said_not_raised(rehearsa
     rehearsal.request_scale("nowhere", 2)
     rehearsal._tend_scaling()
     assert "scale nowhere to 2: no such service runs here" in rehearsal.console.said
+
+
+def test_a_cron_run_triggered_through_render_s_api_starts_on_the_next_turn(rehearsal):
+    asked = (rehearsal.request_cron_run("nightly"), rehearsal.request_cron_run("jobs"))
+    before = len(rehearsal.launcher.of("nightly"))
+    rehearsal._tend_scaling()
+    assert (asked, before, len(rehearsal.launcher.of("nightly"))) == ((True, False), 0, 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from operations.render_api import RenderAPI, RenderAPIError
+from stack.http import call
 from standins.render_api import FakeRender
 
 KEY = "rnd_stand_in"
@@ -32,3 +33,16 @@ def test_a_wrong_key_is_refused(render):
     with pytest.raises(RenderAPIError):
         RenderAPI(server.url, "rnd_wrong", timeout=5).find_service("remosphere-worker")
     assert scaled == []
+
+
+def test_a_cron_job_run_is_triggered_by_id_or_name_and_an_unknown_one_is_404():
+    asked: list[str] = []
+    server = FakeRender(KEY, on_cron_run=lambda job: asked.append(job) or job == "nightly")
+    server.start()
+    try:
+        headers = {"Authorization": f"Bearer {KEY}"}
+        known = call("POST", f"{server.url}/cron-jobs/nightly/runs", {}, headers=headers)
+        unknown = call("POST", f"{server.url}/cron-jobs/nope/runs", {}, headers=headers)
+    finally:
+        server.stop()
+    assert (known.status, unknown.status, asked) == (202, 404, ["nightly", "nope"])
