@@ -83,3 +83,11 @@ class Instance:
                     break
                 except OSError:
                     time.sleep(0.1)
+
+
+def instance_or_none(name: str, **sizes: int | float) -> contextlib.AbstractContextManager:
+    """An emulated instance named ``name`` (starter's sizes unless given), or ``None`` where
+    cgroups cannot be made (``available`` says why)."""
+    if available() is not None:
+        return contextlib.nullcontext()
+    return Instance(name, **sizes)  # type: ignore[arg-type]

@@ -15,7 +15,6 @@ Where cgroups cannot be made (not root, no cgroup v1), the web runs without limi
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
 import time
 from collections.abc import Callable
@@ -92,7 +91,7 @@ def instance(stack: Stack, root: Path, hasher: Any, count: int, tag: str) -> dic
     stack.reset_data()
     addresses = [f"{tag}-login-{n}@example.com" for n in range(count)]
     stack.create_verified_users(addresses, hasher.encode(PASSWORD, hasher.salt()))
-    with _limits(tag) as limits:
+    with cgroups.instance_or_none(f"web-{tag}") as limits:
         web = stack.start_web(limits=limits, root=root)
         used = _cpu(limits, web)
         warm = [f"{tag}-warm-{n}@example.com" for n in range(CLIENTS)]
@@ -126,12 +125,6 @@ def _log_in(web_url: str, addresses: list[str]) -> list[Timed]:
 
     with ThreadPoolExecutor(CLIENTS) as pool:
         return list(pool.map(one, addresses))
-
-
-def _limits(tag: str) -> Any:
-    if cgroups.available() is not None:
-        return contextlib.nullcontext()
-    return cgroups.Instance(f"web-{tag}")
 
 
 def _cpu(limits: cgroups.Instance | None, web: Any) -> Callable[[], float]:

@@ -15,7 +15,6 @@ seconds after the last (``after``), against ``idle`` before the first.
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -74,7 +73,7 @@ def instance(
     per_burst = threads * PROCESSES
     addresses = [f"{tag}-{n}@example.com" for n in range(per_burst)]
     stack.create_verified_users(addresses, password_hash)
-    with _limits(tag) as limits:
+    with cgroups.instance_or_none(f"web-memory-{tag}", memory=2 * 1024**3) as limits:
         web = stack.start_web(
             limits=limits, root=root, GUNICORN_THREADS=str(threads),
             WEB_CONCURRENCY=str(PROCESSES),
@@ -99,9 +98,3 @@ def _burst(web_url: str, addresses: list[str], *, clients: int) -> int:
 
     with ThreadPoolExecutor(clients) as pool:
         return sum(status != 200 for status in pool.map(one, addresses))
-
-
-def _limits(tag: str) -> Any:
-    if cgroups.available() is not None:
-        return contextlib.nullcontext()
-    return cgroups.Instance(f"web-memory-{tag}", memory=2 * 1024**3)

@@ -114,12 +114,6 @@ def _apply_one_by_one(events: list[DeliveryEvent]) -> Counter[str]:
     return tally
 
 
-def event_apply(event: DeliveryEvent) -> str:
-    """Apply one event to its row; what it came to (one of ``RESULTS``)."""
-    [(result, _)] = _apply_together([event]).most_common(1)
-    return result
-
-
 @dataclass(frozen=True)
 class _Row:
     id: int

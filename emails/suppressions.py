@@ -38,14 +38,6 @@ class Suppressing:
     at: datetime
 
 
-def suppression_add(
-    *, address: str, reason: str, detail: str = "", email_id: int | None, at: datetime
-) -> bool:
-    """Suppress ``address`` because of an event that happened ``at``; ``False`` when it is
-    suppressed already, or was lifted after that event."""
-    return suppressions_add([Suppressing(address, reason, detail, email_id, at)]) == 1
-
-
 def suppressions_add(items: list[Suppressing]) -> int:
     """Suppress each address, in one ``INSERT`` (the first item of an address counts); how
     many became suppressed. An address suppressed already is left as it is, and so is one

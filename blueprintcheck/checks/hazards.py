@@ -113,9 +113,8 @@ def branch_with_previews(document: Document) -> Iterator[Finding]:
 )
 def secret_in_value(document: Document) -> Iterator[Finding]:
     for _, resource in model.all_resources(document.data):
-        entries = resource.data.get("envVars")
-        for index, entry in enumerate(entries if isinstance(entries, list) else []):
-            if not isinstance(entry, dict) or not isinstance(entry.get("value"), str):
+        for path, entry in resource.env_entries():
+            if not isinstance(entry.get("value"), str):
                 continue
             value, key = entry["value"].strip(), entry.get("key", "?")
             what = None
@@ -125,7 +124,7 @@ def secret_in_value(document: Document) -> Iterator[Finding]:
                 what = next((name for name, shape in _API_KEYS.items() if shape.match(value)), None)
             if what:  # never the value itself
                 yield Finding(
-                    (*resource.path, "envVars", index, "value"),
+                    (*path, "value"),
                     f"{key} holds {what} in `value`, committed with the blueprint: use "
                     + ("fromDatabase / fromService" if "connection" in what else "sync: false"),
                 )

@@ -83,7 +83,7 @@ class SyncPlan:
 
 def _resources(document: Document) -> dict[tuple[str, str, str], model.Resource]:
     found: dict[tuple[str, str, str], model.Resource] = {}
-    for scope in model._read_scopes(document.data):
+    for scope in model.scopes(document.data):
         for resource in (*scope.services, *scope.databases, *scope.groups):
             found.setdefault((scope.label, resource.kind, resource.name), resource)
     return found
@@ -220,8 +220,8 @@ def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
 def _field_changes(old: dict, new: dict) -> Iterator[FieldChange]:
     before, after = _flat(old), _flat(new)
     for name in sorted(before.keys() | after.keys()):
-        if before.get(name, _ABSENT) != after.get(name, _ABSENT):
-            yield FieldChange(name, before.get(name, _ABSENT), after.get(name, _ABSENT))
+        if before.get(name, ABSENT) != after.get(name, ABSENT):
+            yield FieldChange(name, before.get(name, ABSENT), after.get(name, ABSENT))
 
 
 class _Absent:
@@ -229,7 +229,7 @@ class _Absent:
         return "(absent)"
 
 
-_ABSENT: Any = _Absent()
+ABSENT: Any = _Absent()  # a field one side of a change does not have
 
 
 # --- variables (names only, never values) ---------------------------------------------------
@@ -279,7 +279,7 @@ def _change_problems(
     fields = {c.field: c for c in entry.fields}
     for name in IMMUTABLE.get(new.kind, ()):
         change = _runtime_change(old, new) if name == "runtime" else fields.get(name)
-        if change is not None and change.old is not _ABSENT:
+        if change is not None and change.old is not ABSENT:
             found.append(
                 _problem(
                     after,
@@ -327,8 +327,8 @@ def _change_problems(
 
 
 def _runtime_change(old: model.Resource, new: model.Resource) -> FieldChange | None:
-    before = old.data.get("runtime", old.data.get("env", _ABSENT))
-    after = new.data.get("runtime", new.data.get("env", _ABSENT))
+    before = old.data.get("runtime", old.data.get("env", ABSENT))
+    after = new.data.get("runtime", new.data.get("env", ABSENT))
     return FieldChange("runtime", before, after) if before != after else None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from blueprintcheck.syncplan import prices
-from blueprintcheck.syncplan.plan import ResourcePlan, SyncPlan
+from blueprintcheck.syncplan.plan import ABSENT, ResourcePlan, SyncPlan
 
 WIDTH = 60  # a field's value is cut to this many characters
 
@@ -88,9 +88,7 @@ def as_data(plan: SyncPlan) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     """JSON's own values; ``None`` for a field that is absent on that side."""
-    if value.__class__.__name__ == "_Absent":
-        return None
-    return value
+    return None if value is ABSENT else value
 
 
 def markdown(plan: SyncPlan, problems: list) -> str:

@@ -182,19 +182,24 @@ services:
 """
 
 
-@pytest.mark.image
-@pytest.mark.xdist_group("image")
-def test_a_dockerfile_is_built_and_run_behind_an_edge_like_renders(tmp_path):
+def echo_rehearsal(tmp_path: Path, **options) -> BlueprintUp:
+    """The small Dockerfile above, built and rehearsed from its image."""
     image.ensure_base_image()
     files = {"server.py": SERVER, "Dockerfile": DOCKERFILE, "render.yaml": BLUEPRINT}
     for name, text in files.items():
         (tmp_path / name).write_text(text.lstrip())
-    up = BlueprintUp(
+    return BlueprintUp(
         str(tmp_path / "render.yaml"), "--generic", "--port", "0", "--storage-driver", "vfs",
         "--build-arg", f"BASE={image.BASE_IMAGE}",
         "--postgres-url", services.database_url("postgres"),
-        log=tmp_path / "blueprint-up.log",
+        log=tmp_path / "blueprint-up.log", **options,
     )  # fmt: skip
+
+
+@pytest.mark.image
+@pytest.mark.xdist_group("image")
+def test_a_dockerfile_is_built_and_run_behind_an_edge_like_renders(tmp_path):
+    up = echo_rehearsal(tmp_path)
     try:
         url = up.wait_for(r"==> echo is live at (http://\S+)", timeout=300).group(1)
         assert "echo pre-deploy | pre-deploy as 10001" in up.output  # in the image, as its user
@@ -221,16 +226,7 @@ def test_a_rehearsal_from_the_image_killed_outright_leaves_no_process_container_
 ):
     """SIGKILL of the rehearsal itself: its processes die with it, and its reaper removes
     its containers and the image it built, found by the run's mark."""
-    image.ensure_base_image()
-    files = {"server.py": SERVER, "Dockerfile": DOCKERFILE, "render.yaml": BLUEPRINT}
-    for name, text in files.items():
-        (tmp_path / name).write_text(text.lstrip())
-    up = BlueprintUp(
-        str(tmp_path / "render.yaml"), "--generic", "--port", "0", "--storage-driver", "vfs",
-        "--build-arg", f"BASE={image.BASE_IMAGE}",
-        "--postgres-url", services.database_url("postgres"),
-        log=tmp_path / "blueprint-up.log", tmpdir=tmp_path / "tmp",
-    )  # fmt: skip
+    up = echo_rehearsal(tmp_path, tmpdir=tmp_path / "tmp")
     try:
         up.wait_for(r"==> everything is live", timeout=300)
         family = [pid for pid in up.family() if pid != up.process.pid]

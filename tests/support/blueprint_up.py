@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 
 from blueprintup.stores import MARK
-from stack import proctree
+from stack import netns, proctree
 from stack.containers import Buildah
 from tests.support import services
 
@@ -136,11 +136,8 @@ def leftovers(family: list[int] | None = None) -> list[str]:
 
 def networks_of_rehearsals() -> list[str]:
     """Network namespaces and bridges a rehearsal made (``stack/netns.py``) still here."""
-    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)
-    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True)
-    names = [line.split()[0] for line in listed.stdout.splitlines() if line.strip()]
-    names += [line.split(":")[1].strip().split("@")[0] for line in links.stdout.splitlines()]
-    return [n for n in names if n.startswith(("blueprint-up-", "bpu", "bpv"))]
+    namespaces, bridges = netns.left_behind()
+    return [*namespaces, *bridges]
 
 
 def _running(pid: int) -> bool:
