@@ -19,6 +19,7 @@ import signal
 import subprocess  # nosec B404
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,15 +71,23 @@ class Launched:
         self.pump.join()
 
 
-def wait(process: subprocess.Popen, cancel: threading.Event) -> int:
-    """Wait for ``process`` to end; a stop requested meanwhile ends it at once."""
+def wait(
+    process: subprocess.Popen,
+    cancel: threading.Event,
+    end: Callable[[subprocess.Popen], None] | None = None,
+) -> int:
+    """Wait for ``process`` to end; a stop requested meanwhile ends it, with ``end`` if
+    given, else at once."""
     while True:
         try:
             return process.wait(0.2)
         except subprocess.TimeoutExpired:
             if cancel.is_set():
-                proctree.kill_tree(process.pid)
-                process.wait()
+                if end is not None:
+                    end(process)
+                else:
+                    proctree.kill_tree(process.pid)
+                    process.wait()
                 raise Interrupted from None
 
 
@@ -235,11 +244,14 @@ class Image:
             build_args=self.build_args,
             volumes=self.build_volumes,
         )
+        # Should the rehearsal die, buildah is asked to stop (SIGTERM) rather than killed,
+        # so that it removes its working containers (containers.end_build).
         build = ownership.popen(
-            argv, cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
+            argv, cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            death_signal=signal.SIGTERM,
+        )  # fmt: skip
         pump = Pump(self.console, f"{service.name} build", build.stdout)
-        code = wait(build, self.cancel)
+        code = wait(build, self.cancel, containers.end_build)
         pump.join()
         if code != 0:
             raise RehearsalError(

@@ -4,7 +4,10 @@ instances have their own)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
 import subprocess  # nosec B404
 import time
 from collections.abc import Sequence
@@ -18,6 +21,8 @@ ENV_MOUNT = "/run/blueprint-up.env"
 # The command runs after the environment is read from a file mounted into the container
 # (never as --env arguments, which every local user could read in the process list).
 WITH_ENVIRONMENT = ["/bin/sh", "-c", f'set -a; . {ENV_MOUNT}; set +a; exec "$@"', "blueprint-up"]
+# How long buildah has, once asked to stop a build, to remove the build's working containers.
+BUILD_STOP_SECONDS = 30.0
 
 
 class Buildah:
@@ -42,8 +47,10 @@ class Buildah:
         build_args: Sequence[str] = (),
         volumes: Sequence[str] = (),
     ) -> list[str]:
+        # --force-rm: a build that fails or is stopped (end_build) removes its working
+        # containers too; they are named for the base image, not for the run.
         command = [
-            *self.base, "bud", "--isolation", "chroot", "--layers=false",
+            *self.base, "bud", "--isolation", "chroot", "--layers=false", "--force-rm",
             "--file", str(dockerfile), "--tag", tag,
         ]  # fmt: skip
         for argument in build_args:
@@ -126,6 +133,30 @@ class Buildah:
                 f"{result.stderr.strip()[-2000:]}"
             )
         return result.stdout
+
+
+def end_build(process: subprocess.Popen, grace: float = BUILD_STOP_SECONDS) -> None:
+    """Stop a build that ``build_command`` runs as the leader of a session of its own:
+    what its ``RUN`` step runs is killed first (buildah would leave it running, still
+    writing into the container it removes), then buildah, asked with SIGTERM, removes its
+    working containers before it exits (killed, it would leave them)."""
+    kill_all_but_leader(process.pid)
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(grace)
+    for pid in proctree.session(process.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    process.wait()
+
+
+def kill_all_but_leader(sid: int) -> None:
+    """SIGKILL every process of session ``sid`` but its leader (a build's steps)."""
+    for pid in proctree.session(sid):
+        if pid != sid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def main_process(runner: int, timeout: float = 30.0) -> int | None:

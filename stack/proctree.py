@@ -39,6 +39,21 @@ def command_line(pid: int) -> list[str]:
         return []
 
 
+def session(sid: int) -> list[int]:
+    """Every live process (not a zombie) in session ``sid``: what a leader that has ended
+    left, reparented, which ``tree`` no longer finds under it."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if fields[0] != "Z" and int(fields[3]) == sid:
+                found.append(int(entry.name))
+    return found
+
+
 def kill_tree(pid: int) -> None:
     """SIGKILL ``pid`` and everything under it (what is gone already is skipped)."""
     for member in reversed(tree(pid)):

@@ -22,7 +22,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from stack import image, netns
+from stack import image, netns, proctree
+from stack.containers import Buildah
 from stack.http import call
 from standins.render_api import FakeRender
 from standins.sendgrid import FakeSendGrid, Reporting
@@ -182,10 +183,10 @@ services:
 """
 
 
-def echo_rehearsal(tmp_path: Path, **options) -> BlueprintUp:
-    """The small Dockerfile above, built and rehearsed from its image."""
+def echo_rehearsal(tmp_path: Path, dockerfile: str = DOCKERFILE, **options) -> BlueprintUp:
+    """The small Dockerfile above (or ``dockerfile``), built and rehearsed from its image."""
     image.ensure_base_image()
-    files = {"server.py": SERVER, "Dockerfile": DOCKERFILE, "render.yaml": BLUEPRINT}
+    files = {"server.py": SERVER, "Dockerfile": dockerfile, "render.yaml": BLUEPRINT}
     for name, text in files.items():
         (tmp_path / name).write_text(text.lstrip())
     return BlueprintUp(
@@ -244,6 +245,49 @@ def test_a_rehearsal_from_the_image_killed_outright_leaves_no_process_container_
             [p for p in family if _running(p)],
             networks_of_rehearsals(),  # its instance's namespace and the run's bridge
         ) == (True, [], [], []), up.output[-3000:]
+    finally:
+        up.kill()
+
+
+SLOW_DOCKERFILE = """
+ARG BASE
+FROM ${BASE}
+RUN echo the step runs && sleep 300
+"""
+
+
+def every_container_and_image() -> list[str]:
+    """A build's working containers are named for its base image, not for the run."""
+    buildah = Buildah(storage_driver="vfs")
+    return sorted(buildah.container_names() + buildah.image_names())
+
+
+@pytest.mark.image
+@pytest.mark.xdist_group("image")
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigkill"])
+def test_a_rehearsal_stopped_while_the_image_builds_leaves_no_container_or_step(tmp_path, stop):
+    before = every_container_and_image()
+    up = echo_rehearsal(tmp_path, SLOW_DOCKERFILE, tmpdir=tmp_path / "tmp")
+    try:
+        up.wait_for(r"echo build \| the step runs", timeout=120)
+        family = [pid for pid in up.family() if pid != up.process.pid]
+        steps = [p for p in family if "sleep 300" in " ".join(proctree.command_line(p))]
+        if stop == "ctrl-c":
+            code = up.interrupt()
+        else:
+            os.kill(up.process.pid, signal.SIGKILL)
+            code = up.wait()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (
+            every_container_and_image() != before or any(_running(p) for p in family)
+        ):
+            time.sleep(0.5)
+        assert (
+            code == (0 if stop == "ctrl-c" else -signal.SIGKILL),
+            len(steps) >= 1,
+            every_container_and_image(),
+            leftovers(family),
+        ) == (True, True, before, []), up.output[-3000:]
     finally:
         up.kill()
 
