@@ -216,6 +216,7 @@ class Image:
     cancel: threading.Event = field(default_factory=threading.Event)
     prebuilt: str | None = None  # an image to run instead of building one (--image)
     _images: dict[tuple[str, str], str] = field(default_factory=dict)
+    _tags: list[str] = field(default_factory=list)  # every image it builds, to remove
     _containers: dict[tuple[str, str], str] = field(default_factory=dict)
     _native: Processes = field(init=False)
 
@@ -235,7 +236,8 @@ class Image:
             self.console.status(f"{service.name}: running the image {self.prebuilt} (--image)")
             self._images[key] = self.prebuilt
             return None
-        tag = f"localhost/blueprint-up-{self.run}-{len(self._images)}:latest"
+        tag = f"localhost/blueprint-up-{self.run}-{len(self._tags)}:latest"
+        self._tags.append(tag)  # before it exists: a build stopped as it ends may tag it
         self.console.status(f"{service.name}: building the image from {service.dockerfile}")
         argv = self._buildah.build_command(
             context=(self.root / service.docker_context).resolve(),
@@ -244,12 +246,9 @@ class Image:
             build_args=self.build_args,
             volumes=self.build_volumes,
         )
-        # Should the rehearsal die, buildah is asked to stop (SIGTERM) rather than killed,
-        # so that it removes its working containers (containers.end_build).
         build = ownership.popen(
-            argv, cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            death_signal=signal.SIGTERM,
-        )  # fmt: skip
+            argv, cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, build=True
+        )
         pump = Pump(self.console, f"{service.name} build", build.stdout)
         code = wait(build, self.cancel, containers.end_build)
         pump.join()
@@ -296,8 +295,9 @@ class Image:
         for container in self._containers.values():
             self._buildah.remove(container)
         self._containers.clear()
-        for image in set(self._images.values()) - {self.prebuilt}:
-            self._buildah.remove_image(image)
+        for tag in self._tags:
+            self._buildah.remove_image(tag)
+        self._tags.clear()
         self._images.clear()
 
     def _container(self, service: Service, slot: str) -> str:

@@ -10,7 +10,7 @@ import shutil
 import signal
 import subprocess  # nosec B404
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from blueprintup.errors import RehearsalError
@@ -136,27 +136,26 @@ class Buildah:
 
 
 def end_build(process: subprocess.Popen, grace: float = BUILD_STOP_SECONDS) -> None:
-    """Stop a build that ``build_command`` runs as the leader of a session of its own:
-    what its ``RUN`` step runs is killed first (buildah would leave it running, still
-    writing into the container it removes), then buildah, asked with SIGTERM, removes its
-    working containers before it exits (killed, it would leave them)."""
-    kill_all_but_leader(process.pid)
-    with contextlib.suppress(ProcessLookupError):
-        process.send_signal(signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(grace)
-    for pid in proctree.session(process.pid):
+    """Stop a build that ``build_command`` runs as the leader of a session of its own."""
+    fail_build(process.pid, lambda: process.poll() is not None, grace)
+    for pid in proctree.session(process.pid):  # buildah, if it outlasted ``grace``
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     process.wait()
 
 
-def kill_all_but_leader(sid: int) -> None:
-    """SIGKILL every process of session ``sid`` but its leader (a build's steps)."""
-    for pid in proctree.session(sid):
-        if pid != sid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+def fail_build(sid: int, ended: Callable[[], bool], grace: float) -> None:
+    """Make the build leading session ``sid`` fail, and let buildah end: every ``RUN``
+    step it starts is killed, so the build fails and buildah removes its working
+    containers (``--force-rm``) before it exits. buildah itself is not signalled: killed,
+    it would leave them, and SIGTERM outside a step kills it too. At most ``grace`` s."""
+    deadline = time.monotonic() + grace
+    while not ended() and time.monotonic() < deadline:
+        for pid in proctree.session(sid):
+            if pid != sid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        time.sleep(0.1)
 
 
 def main_process(runner: int, timeout: float = 30.0) -> int | None:

@@ -4,8 +4,9 @@
   process it starts asks the kernel for SIGKILL when its parent dies
   (``prctl(PR_SET_PDEATHSIG)``), which an ``exec`` keeps, so an entrypoint that execs
   Gunicorn or Celery passes it on. Gunicorn's own workers leave when their master is gone.
-  A build is asked instead (SIGTERM): buildah then removes its working containers, which
-  carry the base image's name, not the run's; the reaper lets it end before the rest.
+  A build is not: killed, buildah would leave its working containers, which carry the
+  base image's name, not the run's. The reaper makes it fail instead (its steps killed),
+  and buildah removes them as it exits.
 - **What still survives is found by the run's mark, never by a name**: each process the
   rehearsal starts leads a session of its own, and the run writes the session (its leader's
   pid and start time) to ``owned.json`` in its directory the moment it exists, with the
@@ -19,14 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import functools
 import json
 import os
 import signal
 import subprocess  # nosec B404
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -35,19 +34,19 @@ from stack import containers, netns
 
 PR_SET_PDEATHSIG = 1
 LEDGER = "owned.json"
-# How long a process that is asked to stop when the rehearsal dies has to end before the
-# reaper kills its session: as long as a stopped build has to remove its containers.
-GRACE_SECONDS = containers.BUILD_STOP_SECONDS
+# How long a killed run's build has to fail and remove its containers before the reaper
+# kills it.
+GRACE = containers.BUILD_STOP_SECONDS
 _lock = threading.Lock()
 
 
-def die_with_parent(death_signal: int = signal.SIGKILL) -> None:
-    """``preexec_fn`` of every process the rehearsal starts: ``death_signal`` when the
-    thread that started it dies (the rehearsal starts them all from its main thread)."""
+def die_with_parent() -> None:
+    """``preexec_fn`` of every process the rehearsal starts: SIGKILL when the thread that
+    started it dies (the rehearsal starts them all from its main thread)."""
     parent = os.getppid()
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, death_signal, 0, 0, 0)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the parent died before the request was made
         os._exit(1)
 
@@ -67,24 +66,21 @@ def ledger() -> Ledger | None:
     return _ledger
 
 
-def popen(
-    argv: list[str], *, death_signal: int = signal.SIGKILL, **options: Any
-) -> subprocess.Popen:
+def popen(argv: list[str], *, build: bool = False, **options: Any) -> subprocess.Popen:
     """Start a process the rehearsal owns: in a session of its own (the terminal's Ctrl-C
     reaches the rehearsal only, which stops each service as Render does), killed if the
     rehearsal dies, and recorded in the run's ledger the moment it exists.
 
-    ``death_signal`` other than SIGKILL: the process is asked to stop when the rehearsal
-    dies, and the reaper gives it ``GRACE_SECONDS`` to end before it kills its session (a
-    build, whose buildah removes its working containers when it stops)."""
+    ``build``: a buildah build, which is not killed with the rehearsal (it would leave its
+    working containers); the reaper makes it fail instead (``containers.fail_build``)."""
     process = subprocess.Popen(  # nosec B603
         argv,
         start_new_session=True,
-        preexec_fn=functools.partial(die_with_parent, death_signal),
+        preexec_fn=None if build else die_with_parent,
         **options,
     )
     if _ledger is not None:
-        _ledger.session(process.pid, graceful=death_signal != signal.SIGKILL)
+        _ledger.session(process.pid, build=build)
     return process
 
 
@@ -115,13 +111,13 @@ class Ledger:
         self.data: dict = {"owner": os.getpid(), "storage_driver": storage_driver, "sessions": []}
         self._write()
 
-    def session(self, pid: int, *, graceful: bool = False) -> None:
-        """Record a process that leads a session of its own, the moment it exists;
-        ``graceful``: one the reaper lets end before it kills its session."""
+    def session(self, pid: int, *, build: bool = False) -> None:
+        """Record a process that leads a session of its own (``build``: a buildah build),
+        the moment it exists."""
         with _lock:
             self.data["sessions"].append([pid, start_time(pid)])
-            if graceful:
-                self.data.setdefault("graceful", []).append(pid)
+            if build:
+                self.data.setdefault("builds", []).append(pid)
             self._write()
 
     def network(self, bridge: str, namespaces: list[str]) -> None:
@@ -145,14 +141,9 @@ def clear_run(run_dir: Path, run: str) -> list[str]:
         data = {}
     said = []
     sessions = {pid: started for pid, started in data.get("sessions", [])}
-    graceful = [
-        pid
-        for pid in data.get("graceful", [])
-        if pid in sessions and start_time(pid) == sessions[pid]
-    ]
-    for leader in graceful:  # a build's steps first, so buildah can remove its containers
-        containers.kill_all_but_leader(leader)
-    _let_end(graceful, sessions, GRACE_SECONDS)
+    for build in data.get("builds", []):
+        if build in sessions:
+            containers.fail_build(build, lambda pid=build: not _is(pid, sessions[pid]), GRACE)
     stray = _members(sessions)
     for pid in stray:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -171,14 +162,9 @@ def clear_run(run_dir: Path, run: str) -> list[str]:
     return said
 
 
-def _let_end(leaders: list[int], sessions: dict[int, int | None], grace: float) -> None:
-    """Wait up to ``grace`` seconds for ``leaders`` (asked to stop when the rehearsal died)
-    to end on their own."""
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(
-        session_of(pid) is not None and start_time(pid) == sessions[pid] for pid in leaders
-    ):
-        time.sleep(0.1)
+def _is(pid: int, started: int | None) -> bool:
+    """``pid`` still runs, and is the process recorded (not a later one with its pid)."""
+    return session_of(pid) is not None and start_time(pid) == started
 
 
 def _members(sessions: dict[int, int | None]) -> list[int]:
