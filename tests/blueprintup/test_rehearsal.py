@@ -138,9 +138,12 @@ def test_the_blueprint_rehearsed_as_processes(tmp_path, fakes, env_file):
         up.kill()
 
 
+# A TCPServer, not an HTTPServer: HTTPServer looks its own name up in DNS as it binds, and
+# an instance's network reaches no resolver (docs/BLUEPRINT_UP.md).
 SERVER = """
 import json, os
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
+from socketserver import TCPServer
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
@@ -159,7 +162,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-HTTPServer(("0.0.0.0", int(os.environ["PORT"])), Handler).serve_forever()
+TCPServer(("0.0.0.0", int(os.environ["PORT"])), Handler).serve_forever()
 """
 DOCKERFILE = """
 ARG BASE
