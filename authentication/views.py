@@ -50,6 +50,14 @@ NOT_AUTHENTICATED = {
     "e401": "No valid token (`not_authenticated`, `authentication_failed`): the token is "
     "missing, expired or ended by a logout or a password change."
 }
+
+
+def public_errors(**described: str) -> dict[int, OpenApiResponse]:
+    """``errors`` of an endpoint anyone may call with a JSON body: its own, the body's
+    and the throttle's."""
+    return errors(**described, **BODY_ERRORS, **THROTTLED)
+
+
 RETRY_AFTER = OpenApiParameter(
     "Retry-After",
     int,
@@ -59,19 +67,22 @@ RETRY_AFTER = OpenApiParameter(
 )
 
 
-class RegisterView(APIView):
+class PublicView(APIView):
+    """An endpoint anyone may call: no token needed, none read."""
+
     permission_classes = (AllowAny,)
     authentication_classes = ()
+
+
+class RegisterView(PublicView):
     throttle_scope = "register"
 
     @extend_schema(
         request=RegisterInput,
         responses={
             201: RegisterOutput,
-            **errors(
+            **public_errors(
                 e400="Invalid fields (`invalid`, with `fields`) or malformed JSON (`parse_error`).",
-                **BODY_ERRORS,
-                **THROTTLED,
             ),
         },
         parameters=[RETRY_AFTER],
@@ -86,22 +97,18 @@ class RegisterView(APIView):
         return Response({"email": email, "detail": REGISTER_DETAIL}, status=status.HTTP_201_CREATED)
 
 
-class VerifyEmailView(APIView):
-    permission_classes = (AllowAny,)
-    authentication_classes = ()
+class VerifyEmailView(PublicView):
     throttle_scope = "login"  # it checks a password, as a login does
 
     @extend_schema(
         request=VerifyInput,
         responses={
             200: UserOutput,
-            **errors(
+            **public_errors(
                 e400="`invalid_token` (bad, expired or foreign link), `wrong_password` (not "
                 "the password of any registration of this address), `invalid` with `fields`, "
                 "or `parse_error`.",
                 e409="`already_verified`: the address is confirmed; log in.",
-                **BODY_ERRORS,
-                **THROTTLED,
             ),
         },
         parameters=[RETRY_AFTER],
@@ -114,19 +121,15 @@ class VerifyEmailView(APIView):
         return Response(UserOutput(user).data)
 
 
-class ResendVerificationView(APIView):
-    permission_classes = (AllowAny,)
-    authentication_classes = ()
+class ResendVerificationView(PublicView):
     throttle_scope = "resend"
 
     @extend_schema(
         request=EmailInput,
         responses={
             202: DetailOutput,
-            **errors(
+            **public_errors(
                 e400="Invalid fields (`invalid`) or malformed JSON (`parse_error`).",
-                **BODY_ERRORS,
-                **THROTTLED,
             ),
         },
         parameters=[RETRY_AFTER],
@@ -138,19 +141,15 @@ class ResendVerificationView(APIView):
         return Response({"detail": RESEND_DETAIL}, status=status.HTTP_202_ACCEPTED)
 
 
-class PasswordResetView(APIView):
-    permission_classes = (AllowAny,)
-    authentication_classes = ()
+class PasswordResetView(PublicView):
     throttle_scope = "password_reset"
 
     @extend_schema(
         request=EmailInput,
         responses={
             202: DetailOutput,
-            **errors(
+            **public_errors(
                 e400="Invalid fields (`invalid`) or malformed JSON (`parse_error`).",
-                **BODY_ERRORS,
-                **THROTTLED,
             ),
         },
         parameters=[RETRY_AFTER],
@@ -163,20 +162,16 @@ class PasswordResetView(APIView):
         return Response({"detail": RESET_DETAIL}, status=status.HTTP_202_ACCEPTED)
 
 
-class PasswordResetConfirmView(APIView):
-    permission_classes = (AllowAny,)
-    authentication_classes = ()
+class PasswordResetConfirmView(PublicView):
     throttle_scope = "login"
 
     @extend_schema(
         request=PasswordResetConfirmInput,
         responses={
             200: DetailOutput,
-            **errors(
+            **public_errors(
                 e400="`invalid_token` (bad, expired or already used link), `invalid` with "
                 "`fields` (a password the validators refuse), or `parse_error`.",
-                **BODY_ERRORS,
-                **THROTTLED,
             ),
         },
         parameters=[RETRY_AFTER],
@@ -190,20 +185,16 @@ class PasswordResetConfirmView(APIView):
         return Response({"detail": RESET_DONE})
 
 
-class LoginView(APIView):
-    permission_classes = (AllowAny,)
-    authentication_classes = ()
+class LoginView(PublicView):
     throttle_scope = "login"
 
     @extend_schema(
         request=LoginInput,
         responses={
             200: LoginOutput,
-            **errors(
+            **public_errors(
                 e400="`invalid_credentials`, `invalid` with `fields`, or `parse_error`.",
                 e403="`email_not_verified`: confirm the address first.",
-                **BODY_ERRORS,
-                **THROTTLED,
             ),
         },
         parameters=[RETRY_AFTER],

@@ -87,11 +87,7 @@ def _missing(document: Document, scope: model.Scope, kind: str, name: str) -> tu
     "Fix the name, or define the service.",
 )
 def unknown_service(document: Document) -> Iterator[Finding]:
-    for scope, _, path, ref in _references(document, "fromService"):
-        if not scope.find("service", ref["name"]):
-            message, elsewhere = _missing(document, scope, "service", ref["name"])
-            if not elsewhere:
-                yield Finding((*path, "name"), message)
+    yield from _unknown(document, "fromService", "service")
 
 
 @rule(
@@ -374,9 +370,15 @@ def forbidden_in_group(document: Document) -> Iterator[Finding]:
     "Fix the name, or define the database under `databases:`.",
 )
 def unknown_database(document: Document) -> Iterator[Finding]:
-    for scope, _, path, ref in _references(document, "fromDatabase"):
-        if not scope.find("database", ref["name"]):
-            message, elsewhere = _missing(document, scope, "database", ref["name"])
+    yield from _unknown(document, "fromDatabase", "database")
+
+
+def _unknown(document: Document, key: str, kind: str) -> Iterator[Finding]:
+    """``key`` references to a ``kind`` defined nowhere in the blueprint (one defined in
+    another scope is R002's)."""
+    for scope, _, path, ref in _references(document, key):
+        if not scope.find(kind, ref["name"]):
+            message, elsewhere = _missing(document, scope, kind, ref["name"])
             if not elsewhere:
                 yield Finding((*path, "name"), message)
 
