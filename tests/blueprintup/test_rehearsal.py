@@ -190,6 +190,7 @@ def echo_rehearsal(tmp_path: Path, dockerfile: str = DOCKERFILE, **options) -> B
     """The small Dockerfile above (or ``dockerfile``), built and rehearsed from its image."""
     image.ensure_base_image()
     files = {"server.py": SERVER, "Dockerfile": dockerfile, "render.yaml": BLUEPRINT}
+    tmp_path.mkdir(exist_ok=True)
     for name, text in files.items():
         (tmp_path / name).write_text(text.lstrip())
     return BlueprintUp(
@@ -250,6 +251,55 @@ def test_a_rehearsal_from_the_image_killed_outright_leaves_no_process_container_
         ) == (True, [], [], []), up.output[-3000:]
     finally:
         up.kill()
+
+
+@pytest.mark.image
+@pytest.mark.xdist_group("image")
+def test_the_next_run_removes_the_containers_image_and_network_a_killed_image_run_left(
+    tmp_path,
+):
+    """Killed with its reaper (as if the machine had stopped them all at once), a run from
+    the image leaves its containers, its image and its network; the next run, even as
+    processes, removes each by the killed run's record."""
+    first = echo_rehearsal(tmp_path / "first", tmpdir=tmp_path / "tmp")
+    try:
+        first.wait_for(r"==> everything is live", timeout=300)
+        for pid in proctree.tree(first.process.pid):
+            os.kill(pid, signal.SIGKILL)
+        first.wait()
+    finally:
+        first.kill()
+    left = containers_and_images_of_rehearsals()
+    networks = networks_of_rehearsals()
+
+    (tmp_path / "second").mkdir()
+    (tmp_path / "second" / "render.yaml").write_text(textwrap.dedent("""
+        services:
+          - type: worker
+            name: jobs
+            runtime: python
+            buildCommand: "true"
+            startCommand: "sleep 600"
+    """))  # fmt: skip
+    second = BlueprintUp(
+        str(tmp_path / "second" / "render.yaml"), "--generic", "--processes", "--port", "0",
+        "--postgres-url", services.database_url("postgres"),
+        log=tmp_path / "second.log", tmpdir=tmp_path / "tmp",
+    )  # fmt: skip
+    try:
+        said = second.wait_for(r"removed .*left by a rehearsal that was killed").group(0)
+        second.wait_for(r"everything is live")
+        assert second.interrupt() == 0
+    finally:
+        second.kill()
+    assert (
+        len(left) >= 2,  # the instance's container and the image
+        len(networks) >= 2,  # the instance's namespace and the run's bridge
+        "container(s) and image(s)" in said,
+        "its network" in said,
+        containers_and_images_of_rehearsals(),
+        leftovers(),
+    ) == (True, True, True, True, [], []), said
 
 
 SLOW_DOCKERFILE = """
