@@ -8,6 +8,7 @@ a tarball under ``CACHE_DIR``) between runs. The Dockerfile gets it through its
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -74,12 +75,20 @@ def image_exists(name: str) -> bool:
 
 
 def ensure_base_image() -> None:
-    """The stand-in base: from storage, else from the cached tarball, else debootstrap."""
+    """The stand-in base: from storage, else from the cached tarball, else debootstrap.
+    One process at a time makes it (a test run beside ``make bench``, say)."""
     if image_exists(BASE_IMAGE):
         return
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    with (CACHE_DIR / "base.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not image_exists(BASE_IMAGE):  # made by another while this one waited
+            _make_base_image()
+
+
+def _make_base_image() -> None:
     tarball = CACHE_DIR / "standin-python-3.11-bookworm.tar"
     if not tarball.exists():
-        CACHE_DIR.mkdir(parents=True, exist_ok=True)
         rootfs = CACHE_DIR / "rootfs"
         shutil.rmtree(rootfs, ignore_errors=True)
         _run(
