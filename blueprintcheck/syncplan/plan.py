@@ -65,13 +65,12 @@ class SyncPlan:
     existed: bool  # False: no blueprint there, so everything is created
     resources: list[ResourcePlan]
     problems: list[Problem]
-
-    def of(self, action: str) -> list[ResourcePlan]:
-        return [r for r in self.resources if r.action == action]
-
     monthly_before: int = 0  # dollars a month, every resource with a known price
     monthly_after: int = 0
     unpriced: list[str] = field(default_factory=list)  # resources whose price is not known
+
+    def of(self, action: str) -> list[ResourcePlan]:
+        return [r for r in self.resources if r.action == action]
 
     def monthly(self) -> tuple[int, int, list[str]]:
         """Dollars a month before and after, and the resources whose price is not known."""
@@ -287,10 +286,9 @@ def _change_problems(
                     (*new.path, name),
                     (
                         f'{name} of "{new.name}" changes from {change.old!r} to {change.new!r}: '
-                        "Render "
-                        f"cannot change it on an existing {new.kind}, so the sync fails. Keep "
-                        f"{change.old!r}, or create a new {new.kind} under a new name and move "
-                        "to it"
+                        f"Render cannot change it on an existing {new.kind}, so the sync fails. "
+                        f"Keep {change.old!r}, or create a new {new.kind} under a new name and "
+                        "move to it"
                     ),
                 )
             )
@@ -310,8 +308,8 @@ def _change_problems(
                 (*new.path, "plan"),
                 (
                     f'"{new.name}" moves from plan {_plan_of(old)!r} to '
-                    f"{_plan_of(new)!r}{delta}: the "
-                    "sync changes its instance type, restarting it"
+                    f"{_plan_of(new)!r}{delta}: the sync changes its instance type, "
+                    "restarting it"
                 ),
             )
         )
@@ -344,8 +342,8 @@ def _disk_problems(after: Document, old: model.Resource, new: model.Resource) ->
                 new.path,
                 (
                     f'"{new.name}" loses its disk "{disk_before.get("name")}": the sync '
-                    "removes the disk "
-                    "and every file on it. Copy what it holds elsewhere first, or keep the disk"
+                    "removes the disk and every file on it. Copy what it holds elsewhere "
+                    "first, or keep the disk"
                 ),
             )
         ]
@@ -358,8 +356,7 @@ def _disk_problems(after: Document, old: model.Resource, new: model.Resource) ->
                 (*new.path, "disk", "sizeGB"),
                 (
                     f'the disk of "{new.name}" shrinks from {size_before} to {size_after} '
-                    "GB: Render "
-                    "can grow a disk, never shrink it, so the sync fails. Keep "
+                    "GB: Render can grow a disk, never shrink it, so the sync fails. Keep "
                     f"{size_before} GB, or move the data to a new service with a smaller disk"
                 ),
             )
@@ -389,10 +386,9 @@ def _replica_problems(after: Document, old: model.Resource, new: model.Resource)
             (*new.path, "readReplicas"),
             (
                 f"the sync deletes the read replica(s) {', '.join(map(repr, lost))} of "
-                f'"{new.name}" '
-                "(the list is authoritative: a replica it does not name is removed, a "
-                "renamed one is "
-                "removed and made again); list them to keep them, or leave readReplicas out"
+                f'"{new.name}" (the list is authoritative: a replica it does not name is '
+                "removed, a renamed one is removed and made again); list them to keep them, "
+                "or leave readReplicas out"
             ),
         )
     ]
@@ -414,9 +410,8 @@ def _filter_problems(after: Document, old: model.Resource, new: model.Resource) 
                     at,
                     (
                         f'the sync clears the build filter\'s {key} of "{new.name}" (a sync '
-                        "replaces "
-                        f"both lists, and a missing one becomes empty): builds start on commits it "
-                        f"ignored. Write {key} in full again"
+                        "replaces both lists, and a missing one becomes empty): builds start "
+                        f"on commits it ignored. Write {key} in full again"
                     ),
                 )
             )
@@ -447,9 +442,8 @@ def _allow_list_problems(
             (*new.path, "ipAllowList"),
             (
                 f'"{new.name}" opens to every address (0.0.0.0/0): the sync lets any '
-                "address on the "
-                "internet connect (with its credentials). List the addresses that need it, or `[]` "
-                "for the private network only"
+                "address on the internet connect (with its credentials). List the addresses "
+                "that need it, or `[]` for the private network only"
             ),
         )
     ]
