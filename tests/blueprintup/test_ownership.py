@@ -15,7 +15,7 @@ import pytest
 
 from stack import netns, proctree
 from tests.support import services
-from tests.support.blueprint_up import BlueprintUp, _running, leftovers
+from tests.support.blueprint_up import BlueprintUp, _running, leftovers, what_the_next_run_removed
 
 # Every test that runs a rehearsal shares one worker: its lock, ports and leftovers are
 # the machine's, and the image tests run rehearsals too.
@@ -107,12 +107,7 @@ def test_the_next_run_removes_what_a_killed_run_left(tmp_path):
     )
 
     second = up(tmp_path, path, "second")
-    try:
-        said = second.wait_for(r"removed .*left by a rehearsal that was killed").group(0)
-        second.wait_for(r"everything is live")
-        assert second.interrupt() == 0
-    finally:
-        second.kill()
+    said = what_the_next_run_removed(second)
     assert (
         still_running(stray),
         run_dirs[0].exists(),

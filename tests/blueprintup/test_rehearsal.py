@@ -35,6 +35,7 @@ from tests.support.blueprint_up import (
     containers_and_images_of_rehearsals,
     leftovers,
     networks_of_rehearsals,
+    what_the_next_run_removed,
 )
 
 pytestmark = [pytest.mark.integration]
@@ -286,12 +287,7 @@ def test_the_next_run_removes_the_containers_image_and_network_a_killed_image_ru
         "--postgres-url", services.database_url("postgres"),
         log=tmp_path / "second.log", tmpdir=tmp_path / "tmp",
     )  # fmt: skip
-    try:
-        said = second.wait_for(r"removed .*left by a rehearsal that was killed").group(0)
-        second.wait_for(r"everything is live")
-        assert second.interrupt() == 0
-    finally:
-        second.kill()
+    said = what_the_next_run_removed(second)
     assert (
         len(left) >= 2,  # the instance's container and the image
         len(networks) >= 2,  # the instance's namespace and the run's bridge

@@ -87,6 +87,18 @@ class BlueprintUp:
         self._log.close()
 
 
+def what_the_next_run_removed(up: BlueprintUp) -> str:
+    """The line in which ``up``, the run after a killed one, says what it removed of it;
+    ``up`` is stopped with Ctrl-C once live."""
+    try:
+        said = up.wait_for(r"removed .*left by a rehearsal that was killed").group(0)
+        up.wait_for(r"everything is live")
+        assert up.interrupt() == 0
+    finally:
+        up.kill()
+    return said
+
+
 def run(
     *arguments: str, env: dict[str, str] | None = None, timeout: float = 120
 ) -> tuple[int, str]:
